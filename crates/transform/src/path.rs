@@ -1,0 +1,109 @@
+//! Structured locations inside a template.
+
+use std::fmt;
+
+/// One step into a JSON document.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Where in the template a value lives, e.g. `Resources.Api.Properties.AutoPublishAlias`.
+///
+/// Kept as segments and rendered only at the edge, because keys under `Metadata`, `Tags` or
+/// `Mappings` may contain `.` or `/`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TemplatePath {
+    segments: Vec<Segment>,
+}
+
+impl TemplatePath {
+    /// The document root.
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    /// `Resources.<logical_id>`.
+    pub fn resource(logical_id: &str) -> Self {
+        Self::root().key("Resources").key(logical_id)
+    }
+
+    /// A deeper path through an object key.
+    #[must_use]
+    pub fn key(&self, key: &str) -> Self {
+        let mut segments = self.segments.clone();
+        segments.push(Segment::Key(key.to_owned()));
+        Self { segments }
+    }
+
+    /// A deeper path through an array index.
+    #[must_use]
+    pub fn index(&self, index: usize) -> Self {
+        let mut segments = self.segments.clone();
+        segments.push(Segment::Index(index));
+        Self { segments }
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// RFC 6901 pointer, usable with `serde_json::Value::pointer` and the YAML location map.
+    pub fn to_json_pointer(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.segments {
+            out.push('/');
+            match segment {
+                Segment::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                Segment::Index(index) => out.push_str(&index.to_string()),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for TemplatePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.segments.is_empty() {
+            return f.write_str("<template>");
+        }
+        for (position, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Index(index) => write!(f, "[{index}]")?,
+                Segment::Key(key) => {
+                    if position > 0 {
+                        f.write_str(".")?;
+                    }
+                    let plain = !key.is_empty()
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'));
+                    if plain {
+                        f.write_str(key)?;
+                    } else {
+                        write!(f, "{key:?}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_dotted_and_pointer_forms() {
+        let path = TemplatePath::resource("Api")
+            .key("Properties")
+            .key("Tags")
+            .index(0)
+            .key("a.b/c");
+        assert_eq!(path.to_string(), r#"Resources.Api.Properties.Tags[0]."a.b/c""#);
+        assert_eq!(path.to_json_pointer(), "/Resources/Api/Properties/Tags/0/a.b~1c");
+        assert_eq!(TemplatePath::root().to_string(), "<template>");
+    }
+}

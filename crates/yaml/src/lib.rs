@@ -1,0 +1,1 @@
+//! CloudFormation YAML front end (being written).
