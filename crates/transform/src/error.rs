@@ -26,7 +26,9 @@ pub enum ErrorKind {
     },
     #[error("parameter `{0}` is referenced but has no value: give it a Default or pass a value")]
     ParameterWithoutValue(String),
-    #[error("logical ID `{0}` is generated here but already used by another resource in the template")]
+    #[error(
+        "logical ID `{0}` is generated here but already used by another resource in the template"
+    )]
     LogicalIdCollision(String),
 }
 
@@ -96,7 +98,11 @@ impl TransformErrors {
 impl fmt::Display for TransformErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.0.len();
-        write!(f, "{count} error{} in template", if count == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{count} error{} in template",
+            if count == 1 { "" } else { "s" }
+        )?;
         for error in &self.0 {
             write!(f, "\n  {error}")?;
         }

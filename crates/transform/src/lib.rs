@@ -7,9 +7,17 @@
 //! When the macro is used through `Fn::Transform`, the template is a fragment and every path
 //! in an error is relative to that fragment.
 
+mod digest;
 mod error;
+mod intrinsic;
+mod lambda;
 mod limits;
 mod path;
+mod publish;
+mod refs;
+mod scope;
+mod suggest;
+mod template;
 
 pub use error::{ErrorKind, TransformError, TransformErrors, Warning};
 pub use limits::{check_limits, LimitExceeded, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
@@ -48,10 +56,9 @@ pub struct Output {
 }
 
 /// Rewrites every `AWS::Lambda::Function` carrying gradual's properties.
-pub fn transform(template: Value, _ctx: &Context) -> Result<Output, TransformErrors> {
-    Ok(Output {
-        template,
-        warnings: Vec::new(),
-        stats: Stats::default(),
-    })
+///
+/// Every other resource, and every other part of the template, comes out unchanged, with the
+/// same values in the same key order.
+pub fn transform(template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
+    template::run(template, ctx)
 }

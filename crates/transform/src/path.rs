@@ -102,8 +102,14 @@ mod tests {
             .key("Tags")
             .index(0)
             .key("a.b/c");
-        assert_eq!(path.to_string(), r#"Resources.Api.Properties.Tags[0]."a.b/c""#);
-        assert_eq!(path.to_json_pointer(), "/Resources/Api/Properties/Tags/0/a.b~1c");
+        assert_eq!(
+            path.to_string(),
+            r#"Resources.Api.Properties.Tags[0]."a.b/c""#
+        );
+        assert_eq!(
+            path.to_json_pointer(),
+            "/Resources/Api/Properties/Tags/0/a.b~1c"
+        );
         assert_eq!(TemplatePath::root().to_string(), "<template>");
     }
 }

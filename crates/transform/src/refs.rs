@@ -1,0 +1,242 @@
+//! `<Function>.Alias` and `<Function>.Version`: the names users write for resources gradual
+//! generates, rewritten to their logical IDs in `Ref`, `Fn::GetAtt`, `Fn::Sub` and `DependsOn`.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorKind, TransformError};
+use crate::intrinsic::{self, Intrinsic};
+use crate::path::TemplatePath;
+
+/// Which generated resource a reference names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Member {
+    Alias,
+    Version,
+}
+
+/// What to do with one `<Function>.<Member>` reference.
+pub(crate) enum Target {
+    /// Not a reference gradual owns: leave it for CloudFormation.
+    Keep,
+    /// Rewrite to this logical ID.
+    To(String),
+    /// A reference gradual owns but cannot satisfy.
+    Error(ErrorKind),
+}
+
+/// Splits `Fn.Alias`, `Fn.Alias.Name` or `Fn.Version.Version` into its parts.
+fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
+    let (function, rest) = dotted.split_once('.')?;
+    let (member, attribute) = match rest.split_once('.') {
+        Some((member, attribute)) => (member, Some(attribute)),
+        None => (rest, None),
+    };
+    let member = match member {
+        "Alias" => Member::Alias,
+        "Version" => Member::Version,
+        _ => return None,
+    };
+    Some((function, member, attribute))
+}
+
+/// Rewrites every owned reference inside `value`, reporting unsatisfiable ones under `path`.
+pub(crate) fn rewrite(
+    value: &mut Value,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                rewrite(item, &path.index(i), target, errors);
+            }
+        }
+        Value::Object(object) => {
+            let kind = intrinsic::classify(object).map(|i| match i {
+                Intrinsic::Ref(_) => "Ref",
+                Intrinsic::Function(name, _) => match name {
+                    "Fn::GetAtt" => "Fn::GetAtt",
+                    "Fn::Sub" => "Fn::Sub",
+                    _ => "",
+                },
+                Intrinsic::Condition(_) => "",
+            });
+            match kind {
+                Some("Ref") => rewrite_ref(object, path, target, errors),
+                Some("Fn::GetAtt") => rewrite_get_att(object, path, target, errors),
+                Some("Fn::Sub") => rewrite_sub(object, path, target, errors),
+                _ => {}
+            }
+            for (key, item) in object.iter_mut() {
+                rewrite(item, &path.key(key), target, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn resolve_one(
+    dotted: &str,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) -> Option<(String, Option<String>)> {
+    let (function, member, attribute) = split_reference(dotted)?;
+    match target(function, member) {
+        Target::Keep => None,
+        Target::To(id) => Some((id, attribute.map(str::to_owned))),
+        Target::Error(kind) => {
+            errors.push(TransformError::new(path.clone(), kind));
+            None
+        }
+    }
+}
+
+fn rewrite_ref(
+    object: &mut Map<String, Value>,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
+    let Some(Value::String(name)) = object.get("Ref") else {
+        return;
+    };
+    if let Some((id, None)) = resolve_one(name, &path.key("Ref"), target, errors) {
+        object.insert("Ref".to_owned(), Value::String(id));
+    }
+}
+
+fn rewrite_get_att(
+    object: &mut Map<String, Value>,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
+    // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same.
+    let dotted = match object.get("Fn::GetAtt") {
+        Some(Value::String(dotted)) => dotted.clone(),
+        Some(Value::Array(parts)) => match parts.as_slice() {
+            [Value::String(resource), Value::String(attribute)] => {
+                format!("{resource}.{attribute}")
+            }
+            _ => return,
+        },
+        _ => return,
+    };
+    if let Some((id, Some(attribute))) =
+        resolve_one(&dotted, &path.key("Fn::GetAtt"), target, errors)
+    {
+        object.insert(
+            "Fn::GetAtt".to_owned(),
+            Value::Array(vec![Value::String(id), Value::String(attribute)]),
+        );
+    }
+}
+
+fn rewrite_sub(
+    object: &mut Map<String, Value>,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
+    let sub_path = path.key("Fn::Sub");
+    let (text, text_path) = match object.get_mut("Fn::Sub") {
+        Some(Value::String(text)) => (text, sub_path),
+        Some(Value::Array(parts)) => match parts.first_mut() {
+            Some(Value::String(text)) => (text, sub_path.index(0)),
+            _ => return,
+        },
+        _ => return,
+    };
+    let rewritten = intrinsic::map_sub_variables(text, |variable| {
+        let (id, attribute) = resolve_one(variable, &text_path, target, errors)?;
+        Some(match attribute {
+            Some(attribute) => format!("${{{id}.{attribute}}}"),
+            None => format!("${{{id}}}"),
+        })
+    });
+    *text = rewritten;
+}
+
+/// Rewrites a resource's `DependsOn`, which names resources directly rather than through
+/// intrinsics.
+pub(crate) fn rewrite_depends_on(
+    resource: &mut Map<String, Value>,
+    path: &TemplatePath,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
+    let depends_path = path.key("DependsOn");
+    let mut rewrite_name = |name: &mut Value, at: TemplatePath| {
+        if let Value::String(text) = name {
+            if let Some((id, None)) = resolve_one(text, &at, target, errors) {
+                *text = id;
+            }
+        }
+    };
+    match resource.get_mut("DependsOn") {
+        Some(Value::Array(names)) => {
+            for (i, name) in names.iter_mut().enumerate() {
+                rewrite_name(name, depends_path.index(i));
+            }
+        }
+        Some(name) => rewrite_name(name, depends_path),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn target(function: &str, member: Member) -> Target {
+        match (function, member) {
+            ("Fn", Member::Alias) => Target::To("FnAliaslive".into()),
+            ("Fn", Member::Version) => Target::To("FnVersion0123456789".into()),
+            ("Plain", _) => Target::Error(ErrorKind::invalid("no alias")),
+            _ => Target::Keep,
+        }
+    }
+
+    #[test]
+    fn rewrites_every_spelling() {
+        let mut value = json!({
+            "a": {"Ref": "Fn.Alias"},
+            "b": {"Fn::GetAtt": ["Fn", "Version.Version"]},
+            "c": {"Fn::GetAtt": ["Fn.Alias", "Name"]},
+            "d": {"Fn::Sub": "${Fn.Alias}/${Fn.Version.Version}/${!Fn.Alias}/${Other.Alias}"},
+            "e": {"Fn::Sub": ["${Fn.Alias}", {"X": {"Ref": "Fn.Version"}}]},
+            "f": {"Ref": "Other.Alias"},
+        });
+        let mut errors = Vec::new();
+        rewrite(&mut value, &TemplatePath::root(), &target, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(
+            value,
+            json!({
+                "a": {"Ref": "FnAliaslive"},
+                "b": {"Fn::GetAtt": ["FnVersion0123456789", "Version"]},
+                "c": {"Fn::GetAtt": ["FnAliaslive", "Name"]},
+                "d": {"Fn::Sub": "${FnAliaslive}/${FnVersion0123456789.Version}/${!Fn.Alias}/${Other.Alias}"},
+                "e": {"Fn::Sub": ["${FnAliaslive}", {"X": {"Ref": "FnVersion0123456789"}}]},
+                "f": {"Ref": "Other.Alias"},
+            })
+        );
+    }
+
+    #[test]
+    fn unsatisfiable_references_are_located() {
+        let mut value = json!({"x": [{"Ref": "Plain.Alias"}]});
+        let mut errors = Vec::new();
+        rewrite(
+            &mut value,
+            &TemplatePath::root().key("Outputs"),
+            &target,
+            &mut errors,
+        );
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].path.to_string(), "Outputs.x[0].Ref");
+    }
+}

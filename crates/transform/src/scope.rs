@@ -1,0 +1,420 @@
+//! What the transform can know about a template before CloudFormation deploys it: parameter
+//! values, pseudo parameters, mappings and the conditions they decide.
+//!
+//! Resolution is partial. A known `Ref` becomes its value; an unknown one (a resource, a
+//! placeholder CloudFormation passes for nested change sets, `AWS::StackName`) stays as written.
+//! Hashing the partially resolved tree is what makes a changed parameter publish a new version.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorKind, TransformError};
+use crate::intrinsic::{self, Intrinsic};
+use crate::path::TemplatePath;
+use crate::Context;
+
+/// How deep conditions and intrinsics may nest before we stop evaluating; templates that go
+/// deeper are left for CloudFormation to judge instead of risking the stack.
+const MAX_DEPTH: usize = 64;
+
+/// A parameter's value as far as the transform knows it.
+#[derive(Clone, Debug, PartialEq)]
+enum ParameterValue {
+    Known(Value),
+    /// CloudFormation will know it at deploy time but we don't (a `{{IntrinsicFunction:…}}`
+    /// placeholder, or an SSM-typed parameter whose default is a parameter name, not a value).
+    Unknown,
+    /// Declared with neither a given value nor a `Default`.
+    Missing,
+}
+
+/// The template-wide facts that intrinsics resolve against.
+#[derive(Debug)]
+pub(crate) struct Scope<'t> {
+    parameters: BTreeMap<String, ParameterValue>,
+    pseudo: BTreeMap<&'static str, Value>,
+    mappings: Option<&'t Map<String, Value>>,
+    conditions: Option<&'t Map<String, Value>>,
+}
+
+impl<'t> Scope<'t> {
+    pub(crate) fn new(template: &'t Map<String, Value>, ctx: &Context) -> Self {
+        let mut parameters = BTreeMap::new();
+        if let Some(declared) = template.get("Parameters").and_then(Value::as_object) {
+            for (name, declaration) in declared {
+                parameters.insert(name.clone(), parameter_value(name, declaration, ctx));
+            }
+        }
+        let partition = partition_for_region(&ctx.region);
+        let url_suffix = if partition == "aws-cn" {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        let mut pseudo = BTreeMap::new();
+        pseudo.insert("AWS::Region", Value::from(ctx.region.as_str()));
+        pseudo.insert("AWS::AccountId", Value::from(ctx.account_id.as_str()));
+        pseudo.insert("AWS::Partition", Value::from(partition));
+        pseudo.insert("AWS::URLSuffix", Value::from(url_suffix));
+        Self {
+            parameters,
+            pseudo,
+            mappings: template.get("Mappings").and_then(Value::as_object),
+            conditions: template.get("Conditions").and_then(Value::as_object),
+        }
+    }
+
+    /// Whether `name` is a parameter declared in the template.
+    pub(crate) fn is_parameter(&self, name: &str) -> bool {
+        self.parameters.contains_key(name)
+    }
+
+    /// Resolves everything knowable in `value`. Each `Ref` to a declared parameter with no
+    /// value is reported, located under `path`.
+    pub(crate) fn resolve(
+        &self,
+        value: &Value,
+        path: &TemplatePath,
+        errors: &mut Vec<TransformError>,
+    ) -> Value {
+        let mut missing = BTreeSet::new();
+        self.resolve_at(value, path, 0, &mut missing, errors)
+    }
+
+    fn resolve_at(
+        &self,
+        value: &Value,
+        path: &TemplatePath,
+        depth: usize,
+        missing: &mut BTreeSet<String>,
+        errors: &mut Vec<TransformError>,
+    ) -> Value {
+        if depth > MAX_DEPTH {
+            return value.clone();
+        }
+        match value {
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        self.resolve_at(item, &path.index(i), depth + 1, missing, errors)
+                    })
+                    .collect(),
+            ),
+            Value::Object(object) => match intrinsic::classify(object) {
+                Some(Intrinsic::Ref(name)) => match self.lookup(name) {
+                    Lookup::Known(known) => known,
+                    Lookup::Missing => {
+                        if missing.insert(name.to_owned()) {
+                            errors.push(TransformError::new(
+                                path.key("Ref"),
+                                ErrorKind::ParameterWithoutValue(name.to_owned()),
+                            ));
+                        }
+                        value.clone()
+                    }
+                    Lookup::Unknown => value.clone(),
+                },
+                Some(Intrinsic::Function(name, args)) => {
+                    // Only the branch CloudFormation will take matters, so only it is resolved.
+                    if name == "Fn::If" {
+                        if let Some((index, branch)) = self.decided_branch(args, depth) {
+                            let branch_path = path.key(name).index(index);
+                            return self.resolve_at(
+                                branch,
+                                &branch_path,
+                                depth + 1,
+                                missing,
+                                errors,
+                            );
+                        }
+                    }
+                    let args = self.resolve_at(args, &path.key(name), depth + 1, missing, errors);
+                    self.apply(name, args)
+                }
+                Some(Intrinsic::Condition(_)) | None => Value::Object(
+                    object
+                        .iter()
+                        .map(|(key, item)| {
+                            let item =
+                                self.resolve_at(item, &path.key(key), depth + 1, missing, errors);
+                            (key.clone(), item)
+                        })
+                        .collect(),
+                ),
+            },
+            scalar => scalar.clone(),
+        }
+    }
+
+    /// Evaluates one intrinsic whose arguments are already resolved, or rebuilds it as is.
+    fn apply(&self, name: &str, args: Value) -> Value {
+        let evaluated = match name {
+            "Fn::Sub" => self.substitute(&args),
+            "Fn::FindInMap" => self.find_in_map(&args),
+            "Fn::Join" => join(&args),
+            "Fn::Select" => select(&args),
+            "Fn::Split" => split(&args),
+            _ => None,
+        };
+        evaluated.unwrap_or_else(|| rebuild(name, args))
+    }
+
+    /// The branch of an `Fn::If` that known values decide, with its index in the arguments.
+    fn decided_branch<'v>(&self, args: &'v Value, depth: usize) -> Option<(usize, &'v Value)> {
+        let [condition, when_true, when_false] = as_array_of::<3>(args)?;
+        match self.condition(condition.as_str()?, depth + 1)? {
+            true => Some((1, when_true)),
+            false => Some((2, when_false)),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Lookup {
+        if let Some(value) = self.pseudo.get(name) {
+            return Lookup::Known(value.clone());
+        }
+        match self.parameters.get(name) {
+            Some(ParameterValue::Known(value)) => Lookup::Known(value.clone()),
+            Some(ParameterValue::Missing) => Lookup::Missing,
+            Some(ParameterValue::Unknown) | None => Lookup::Unknown,
+        }
+    }
+
+    /// The value of a `${Name}` inside `Fn::Sub`, when it is a known string.
+    fn known_string(&self, name: &str) -> Option<String> {
+        match self.lookup(name) {
+            Lookup::Known(Value::String(s)) => Some(s),
+            Lookup::Known(Value::Number(n)) => Some(n.to_string()),
+            Lookup::Known(Value::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    fn substitute(&self, args: &Value) -> Option<Value> {
+        let (text, variables) = match args {
+            Value::String(text) => (text.as_str(), None),
+            Value::Array(parts) => match parts.as_slice() {
+                [Value::String(text), Value::Object(variables)] => (text.as_str(), Some(variables)),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let mut unresolved = false;
+        let rewritten = intrinsic::map_sub_variables(text, |variable| {
+            let value = match variables.and_then(|v| v.get(variable)) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(_) => None,
+                None if variable.contains('.') => None,
+                None => self.known_string(variable),
+            };
+            // A value that itself looks like a variable would be re-read by CloudFormation.
+            match value {
+                Some(v) if !v.contains("${") => Some(v),
+                _ => {
+                    unresolved = true;
+                    None
+                }
+            }
+        });
+        if unresolved {
+            let rebuilt = match variables {
+                Some(variables) => Value::Array(vec![
+                    Value::String(rewritten),
+                    Value::Object(variables.clone()),
+                ]),
+                None => Value::String(rewritten),
+            };
+            Some(rebuild("Fn::Sub", rebuilt))
+        } else {
+            Some(Value::String(intrinsic::unescape_sub_literals(&rewritten)))
+        }
+    }
+
+    fn find_in_map(&self, args: &Value) -> Option<Value> {
+        let args = args.as_array()?;
+        let (map, top, second) = match args.as_slice() {
+            [Value::String(m), Value::String(t), Value::String(s)] => (m, t, s),
+            [Value::String(m), Value::String(t), Value::String(s), _default] => (m, t, s),
+            _ => return None,
+        };
+        let found = self
+            .mappings?
+            .get(map)
+            .and_then(|m| m.get(top))
+            .and_then(|t| t.get(second))
+            .cloned();
+        match (found, args.get(3)) {
+            (Some(found), _) => Some(found),
+            // LanguageExtensions' `DefaultValue` form.
+            (None, Some(Value::Object(default))) => default.get("DefaultValue").cloned(),
+            (None, _) => None,
+        }
+    }
+
+    /// `Some(bool)` when the named condition can be decided from known values alone.
+    pub(crate) fn condition(&self, name: &str, depth: usize) -> Option<bool> {
+        let definition = self.conditions?.get(name)?;
+        self.evaluate_condition(definition, depth + 1)
+    }
+
+    fn evaluate_condition(&self, definition: &Value, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let object = definition.as_object()?;
+        match intrinsic::classify(object)? {
+            Intrinsic::Condition(name) => self.condition(name, depth),
+            Intrinsic::Function("Fn::Equals", args) => {
+                let [left, right] = as_array_of::<2>(args)?;
+                let mut ignored = Vec::new();
+                let mut missing = BTreeSet::new();
+                let left = self.resolve_at(
+                    left,
+                    &TemplatePath::root(),
+                    depth,
+                    &mut missing,
+                    &mut ignored,
+                );
+                let right = self.resolve_at(
+                    right,
+                    &TemplatePath::root(),
+                    depth,
+                    &mut missing,
+                    &mut ignored,
+                );
+                Some(scalar_text(&left)? == scalar_text(&right)?)
+            }
+            Intrinsic::Function("Fn::Not", args) => {
+                let [inner] = as_array_of::<1>(args)?;
+                self.evaluate_condition(inner, depth + 1).map(|b| !b)
+            }
+            Intrinsic::Function(op @ ("Fn::And" | "Fn::Or"), args) => {
+                let is_and = op == "Fn::And";
+                let mut undecided = false;
+                for inner in args.as_array()? {
+                    match self.evaluate_condition(inner, depth + 1) {
+                        Some(b) if b != is_and => return Some(!is_and),
+                        Some(_) => {}
+                        None => undecided = true,
+                    }
+                }
+                if undecided {
+                    None
+                } else {
+                    Some(is_and)
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+enum Lookup {
+    Known(Value),
+    Unknown,
+    Missing,
+}
+
+fn parameter_value(name: &str, declaration: &Value, ctx: &Context) -> ParameterValue {
+    let kind = declaration
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("String");
+    let given = ctx.parameter_values.get(name);
+    let value = match given {
+        Some(value) => value.clone(),
+        // The default of an SSM-typed parameter is the SSM parameter's name, not its value.
+        None if kind.starts_with("AWS::SSM::Parameter::Value") => return ParameterValue::Unknown,
+        None => match declaration.get("Default") {
+            Some(default) => default.clone(),
+            None => return ParameterValue::Missing,
+        },
+    };
+    if let Value::String(text) = &value {
+        if text.starts_with("{{IntrinsicFunction:") {
+            return ParameterValue::Unknown;
+        }
+    }
+    let is_list = kind == "CommaDelimitedList" || kind.starts_with("List<");
+    let value = match value {
+        Value::String(text) if is_list => Value::Array(
+            text.split(',')
+                .map(|item| Value::from(item.trim()))
+                .collect(),
+        ),
+        // CloudFormation hands every scalar parameter to templates as a string.
+        Value::Number(n) if !is_list => Value::String(n.to_string()),
+        Value::Bool(b) if !is_list => Value::String(b.to_string()),
+        other => other,
+    };
+    ParameterValue::Known(value)
+}
+
+/// The partition a region belongs to, by prefix.
+pub(crate) fn partition_for_region(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 7] = [
+        ("cn-", "aws-cn"),
+        ("us-gov", "aws-us-gov"),
+        ("us-isob", "aws-iso-b"),
+        ("us-isof", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe", "aws-iso-e"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+fn rebuild(name: &str, args: Value) -> Value {
+    let mut object = Map::new();
+    object.insert(name.to_owned(), args);
+    Value::Object(object)
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn join(args: &Value) -> Option<Value> {
+    let [Value::String(separator), Value::Array(items)] = as_array_of::<2>(args)? else {
+        return None;
+    };
+    let parts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
+    Some(Value::String(parts?.join(separator)))
+}
+
+fn select(args: &Value) -> Option<Value> {
+    let [index, Value::Array(items)] = as_array_of::<2>(args)? else {
+        return None;
+    };
+    let index: usize = scalar_text(index)?.parse().ok()?;
+    let chosen = items.get(index)?;
+    intrinsic::is_literal(chosen).then(|| chosen.clone())
+}
+
+fn split(args: &Value) -> Option<Value> {
+    let [Value::String(separator), Value::String(text)] = as_array_of::<2>(args)? else {
+        return None;
+    };
+    if separator.is_empty() {
+        return None;
+    }
+    Some(Value::Array(
+        text.split(separator.as_str()).map(Value::from).collect(),
+    ))
+}
+
+/// The items of `value` when it is a list of exactly `N`.
+pub(crate) fn as_array_of<const N: usize>(value: &Value) -> Option<&[Value; N]> {
+    <&[Value; N]>::try_from(value.as_array()?.as_slice()).ok()
+}

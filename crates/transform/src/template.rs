@@ -1,0 +1,422 @@
+//! The whole-template pass: find the functions gradual manages, generate their resources,
+//! rewrite references, and report every problem at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use crate::digest::short_digest;
+use crate::error::{ErrorKind, TransformError, TransformErrors, Warning};
+use crate::lambda::{self, FUNCTION_TYPE};
+use crate::path::TemplatePath;
+use crate::publish::{self, wrong_type, Publication};
+use crate::refs::{self, Member, Target};
+use crate::scope::Scope;
+use crate::suggest::closest;
+use crate::{Context, Output, Stats};
+
+/// One function gradual rewrites.
+#[derive(Debug)]
+struct Managed {
+    id: String,
+    publication: Publication,
+    /// The function's `Condition`, `DeletionPolicy` and `UpdateReplacePolicy`.
+    condition: Option<Value>,
+    deletion_policy: Option<Value>,
+    update_replace_policy: Option<Value>,
+    /// The version-captured properties, resolved as far as the transform can.
+    captured: Value,
+    alias_id: String,
+    version_id: String,
+}
+
+pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
+    let unchanged = |template| Output {
+        template,
+        warnings: Vec::new(),
+        stats: Stats::default(),
+    };
+    let Value::Object(mut root) = template else {
+        let error = wrong_type(TemplatePath::root(), "a template object", &template);
+        return Err(TransformErrors::from_vec(vec![error]).unwrap_or_else(|| unreachable_empty()));
+    };
+    let resources = match root.get("Resources") {
+        None => return Ok(unchanged(Value::Object(root))),
+        Some(Value::Object(resources)) => resources,
+        Some(other) => {
+            let error = wrong_type(TemplatePath::root().key("Resources"), "an object", other);
+            return Err(
+                TransformErrors::from_vec(vec![error]).unwrap_or_else(|| unreachable_empty())
+            );
+        }
+    };
+
+    let mut errors = Vec::new();
+    let warnings: Vec<Warning> = Vec::new();
+    let scope = Scope::new(&root, ctx);
+    let mut managed = read_functions(resources, &scope, &mut errors);
+    assign_logical_ids(&mut managed, resources, &mut errors);
+
+    let by_id: BTreeMap<&str, &Managed> = managed.iter().map(|m| (m.id.as_str(), m)).collect();
+    let lambda_functions: BTreeSet<&str> = resources
+        .iter()
+        .filter(|(_, r)| resource_type(r) == Some(FUNCTION_TYPE))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let target = |function: &str, member: Member| -> Target {
+        match (by_id.get(function), member) {
+            (Some(m), Member::Alias) => Target::To(m.alias_id.clone()),
+            (Some(m), Member::Version) => Target::To(m.version_id.clone()),
+            (None, _) if lambda_functions.contains(function) => {
+                Target::Error(ErrorKind::invalid(format!(
+                "`{function}.{}` refers to function `{function}`, which has no AutoPublishAlias",
+                member_name(member)
+            )))
+            }
+            (None, _) => Target::Keep,
+        }
+    };
+
+    let mut rebuilt = Map::new();
+    for (id, resource) in resources {
+        let mut resource = resource.clone();
+        let is_function = resource_type(&resource) == Some(FUNCTION_TYPE);
+        if let Value::Object(object) = &mut resource {
+            if is_function {
+                strip_owned(object);
+            }
+            if let Some(m) = by_id.get(id.as_str()) {
+                apply_code_sha256(object, m);
+            }
+        }
+        let generated = by_id.get(id.as_str()).map(|m| generate(m));
+        rebuilt.insert(id.clone(), resource);
+        for (generated_id, generated_resource) in generated.into_iter().flatten() {
+            rebuilt.insert(generated_id, generated_resource);
+        }
+    }
+    for (id, resource) in rebuilt.iter_mut() {
+        let path = TemplatePath::resource(id);
+        if let Value::Object(object) = resource {
+            refs::rewrite_depends_on(object, &path, &target, &mut errors);
+        }
+        refs::rewrite(resource, &path, &target, &mut errors);
+    }
+    let mut outputs = root.get("Outputs").cloned();
+    if let Some(outputs) = &mut outputs {
+        refs::rewrite(
+            outputs,
+            &TemplatePath::root().key("Outputs"),
+            &target,
+            &mut errors,
+        );
+    }
+
+    let stats = Stats {
+        functions: managed.len(),
+        resources_added: rebuilt.len().saturating_sub(resources.len()),
+    };
+    drop(scope);
+    if let Some(errors) = TransformErrors::from_vec(errors) {
+        return Err(errors);
+    }
+    if let Some(slot) = root.get_mut("Resources") {
+        *slot = Value::Object(rebuilt);
+    }
+    if let (Some(slot), Some(outputs)) = (root.get_mut("Outputs"), outputs) {
+        *slot = outputs;
+    }
+    Ok(Output {
+        template: Value::Object(root),
+        warnings,
+        stats,
+    })
+}
+
+/// `TransformErrors::from_vec` only refuses an empty list, and callers above never pass one.
+fn unreachable_empty() -> TransformErrors {
+    TransformErrors::from_vec(vec![TransformError::new(
+        TemplatePath::root(),
+        ErrorKind::invalid("internal error: empty error list"),
+    )])
+    .unwrap_or_else(|| unreachable_empty())
+}
+
+fn member_name(member: Member) -> &'static str {
+    match member {
+        Member::Alias => "Alias",
+        Member::Version => "Version",
+    }
+}
+
+fn resource_type(resource: &Value) -> Option<&str> {
+    resource.get("Type").and_then(Value::as_str)
+}
+
+/// First pass: every problem with gradual's properties, and the functions that are usable.
+fn read_functions(
+    resources: &Map<String, Value>,
+    scope: &Scope<'_>,
+    errors: &mut Vec<TransformError>,
+) -> Vec<Managed> {
+    let mut managed = Vec::new();
+    for (id, resource) in resources {
+        let path = TemplatePath::resource(id);
+        let Some(resource_type) = resource_type(resource) else {
+            continue;
+        };
+        let Some(properties) = resource.get("Properties").and_then(Value::as_object) else {
+            continue;
+        };
+        let properties_path = path.key("Properties");
+        if resource_type != FUNCTION_TYPE {
+            if !lambda::type_takes_any_property(resource_type) {
+                for name in lambda::OWNED_ONLY_BY_GRADUAL
+                    .iter()
+                    .filter(|n| properties.contains_key(**n))
+                {
+                    errors.push(TransformError::new(
+                        properties_path.key(name),
+                        ErrorKind::invalid(format!(
+                            "`{name}` is a gradual property of {FUNCTION_TYPE}; {resource_type} cannot take it"
+                        )),
+                    ));
+                }
+            }
+            continue;
+        }
+        for name in properties.keys() {
+            if lambda::FUNCTION_PROPERTIES.contains(&name.as_str())
+                || lambda::OWNED.contains(&name.as_str())
+            {
+                continue;
+            }
+            if let Some(suggestion) = closest(name, &lambda::OWNED) {
+                errors.push(TransformError::new(
+                    properties_path.key(name),
+                    ErrorKind::UnknownProperty {
+                        name: name.clone(),
+                        suggestion: Some(suggestion.to_owned()),
+                    },
+                ));
+            }
+        }
+        if !properties.contains_key("AutoPublishAlias") {
+            for name in lambda::OWNED
+                .iter()
+                .filter(|n| **n != "DeploymentPreference" && properties.contains_key(**n))
+            {
+                errors.push(TransformError::new(
+                    properties_path.key(name),
+                    ErrorKind::invalid(format!(
+                        "`{name}` requires `AutoPublishAlias` on the same function"
+                    )),
+                ));
+            }
+            continue;
+        }
+        let Some(publication) = publish::read(properties, &properties_path, scope, errors) else {
+            continue;
+        };
+        let mut captured = Map::new();
+        for (name, value) in properties {
+            if lambda::OWNED.contains(&name.as_str())
+                || lambda::NOT_CAPTURED_BY_VERSION.contains(&name.as_str())
+            {
+                continue;
+            }
+            captured.insert(
+                name.clone(),
+                scope.resolve(value, &properties_path.key(name), errors),
+            );
+        }
+        if let Some(sha) = &publication.code_sha256 {
+            captured.insert(
+                "AutoPublishCodeSha256".to_owned(),
+                Value::String(sha.clone()),
+            );
+        }
+        managed.push(Managed {
+            id: id.clone(),
+            alias_id: publish::alias_logical_id(id, &publication.alias_name),
+            publication,
+            condition: resource.get("Condition").cloned(),
+            deletion_policy: resource.get("DeletionPolicy").cloned(),
+            update_replace_policy: resource.get("UpdateReplacePolicy").cloned(),
+            captured: Value::Object(captured),
+            version_id: String::new(),
+        });
+    }
+    managed
+}
+
+/// Gives every managed function its version ID, and checks generated IDs are free.
+///
+/// A function whose captured properties name another function's version (an environment
+/// variable holding `Other.Version`, say) must publish again when that version changes, so such
+/// references are replaced by the other version's ID before hashing. Cycles keep the raw name.
+fn assign_logical_ids(
+    managed: &mut [Managed],
+    resources: &Map<String, Value>,
+    errors: &mut Vec<TransformError>,
+) {
+    let index: BTreeMap<String, usize> = managed
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.clone(), i))
+        .collect();
+    let mut ids: Vec<Option<String>> = vec![None; managed.len()];
+    for start in 0..managed.len() {
+        let mut in_progress = BTreeSet::new();
+        version_id_of(start, managed, &index, &mut ids, &mut in_progress);
+    }
+    let mut taken: BTreeSet<String> = resources.keys().cloned().collect();
+    for (m, id) in managed.iter_mut().zip(ids) {
+        m.version_id = id.unwrap_or_default();
+        let alias_path = TemplatePath::resource(&m.id)
+            .key("Properties")
+            .key("AutoPublishAlias");
+        for generated in [&m.version_id, &m.alias_id] {
+            if !taken.insert(generated.clone()) {
+                errors.push(TransformError::new(
+                    alias_path.clone(),
+                    ErrorKind::LogicalIdCollision(generated.clone()),
+                ));
+            }
+        }
+    }
+}
+
+fn version_id_of(
+    position: usize,
+    managed: &[Managed],
+    index: &BTreeMap<String, usize>,
+    ids: &mut Vec<Option<String>>,
+    in_progress: &mut BTreeSet<usize>,
+) -> Option<String> {
+    if let Some(done) = &ids[position] {
+        return Some(done.clone());
+    }
+    if !in_progress.insert(position) {
+        return None;
+    }
+    let own_id = managed[position].id.clone();
+    let mut captured = managed[position].captured.clone();
+    let dependencies = std::cell::RefCell::new(Vec::new());
+    let mut ignored = Vec::new();
+    refs::rewrite(
+        &mut captured.clone(),
+        &TemplatePath::root(),
+        &|function: &str, member: Member| {
+            if member == Member::Version && function != own_id {
+                if let Some(&other) = index.get(function) {
+                    dependencies.borrow_mut().push(other);
+                }
+            }
+            Target::Keep
+        },
+        &mut ignored,
+    );
+    let mut known = BTreeMap::new();
+    for other in dependencies.into_inner() {
+        if let Some(id) = version_id_of(other, managed, index, ids, in_progress) {
+            known.insert(managed[other].id.clone(), id);
+        }
+    }
+    refs::rewrite(
+        &mut captured,
+        &TemplatePath::root(),
+        &|function: &str, member: Member| match (member, known.get(function)) {
+            (Member::Version, Some(id)) => Target::To(id.clone()),
+            _ => Target::Keep,
+        },
+        &mut ignored,
+    );
+    let id = format!("{own_id}Version{}", short_digest(&captured));
+    ids[position] = Some(id.clone());
+    in_progress.remove(&position);
+    Some(id)
+}
+
+/// Removes gradual's properties from a function, keeping the order of the rest.
+fn strip_owned(function: &mut Map<String, Value>) {
+    if let Some(Value::Object(properties)) = function.get_mut("Properties") {
+        properties.retain(|name, _| !lambda::OWNED.contains(&name.as_str()));
+    }
+}
+
+/// Lambda refuses to publish a version when nothing about the function changed, which is
+/// exactly the case when only the code behind an unchanged S3 key did. Writing the hash into
+/// the description makes that a change, as SAM does.
+fn apply_code_sha256(function: &mut Map<String, Value>, managed: &Managed) {
+    let Some(sha) = &managed.publication.code_sha256 else {
+        return;
+    };
+    let Some(Value::Object(properties)) = function.get_mut("Properties") else {
+        return;
+    };
+    let description = match properties.get("Description") {
+        None => Value::String(sha.clone()),
+        Some(Value::String(text)) if text.is_empty() => Value::String(sha.clone()),
+        Some(Value::String(text)) => Value::String(format!("{text} {sha}")),
+        Some(other) => json!({"Fn::Join": [" ", [other, sha]]}),
+    };
+    properties.insert("Description".to_owned(), description);
+}
+
+/// The version and alias of one managed function, in output order.
+fn generate(m: &Managed) -> Vec<(String, Value)> {
+    let publication = &m.publication;
+    let mut version = Map::new();
+    version.insert("Type".into(), "AWS::Lambda::Version".into());
+    if let Some(condition) = &m.condition {
+        version.insert("Condition".into(), condition.clone());
+    }
+    let deletion_policy = publication
+        .version_deletion_policy
+        .map(Value::from)
+        .or_else(|| {
+            m.deletion_policy
+                .clone()
+                .filter(|p| p == "Delete" || p == "Retain")
+        })
+        .unwrap_or_else(|| Value::from("Retain"));
+    version.insert("DeletionPolicy".into(), deletion_policy);
+    if let Some(policy) = &m.update_replace_policy {
+        version.insert("UpdateReplacePolicy".into(), policy.clone());
+    }
+    let mut version_properties = Map::new();
+    version_properties.insert("FunctionName".into(), json!({"Ref": m.id}));
+    if let Some(description) = &publication.version_description {
+        version_properties.insert("Description".into(), description.clone());
+    }
+    version.insert("Properties".into(), Value::Object(version_properties));
+
+    let mut alias = Map::new();
+    alias.insert("Type".into(), "AWS::Lambda::Alias".into());
+    if let Some(condition) = &m.condition {
+        alias.insert("Condition".into(), condition.clone());
+    }
+    if let Some(policy) = &m.deletion_policy {
+        alias.insert("DeletionPolicy".into(), policy.clone());
+    }
+    if let Some(policy) = &m.update_replace_policy {
+        alias.insert("UpdateReplacePolicy".into(), policy.clone());
+    }
+    let mut alias_properties = Map::new();
+    alias_properties.insert("Name".into(), Value::String(publication.alias_name.clone()));
+    alias_properties.insert("FunctionName".into(), json!({"Ref": m.id}));
+    alias_properties.insert(
+        "FunctionVersion".into(),
+        json!({"Fn::GetAtt": [m.version_id, "Version"]}),
+    );
+    if let Some(config) = &publication.provisioned_concurrency {
+        alias_properties.insert("ProvisionedConcurrencyConfig".into(), config.clone());
+    }
+    alias.insert("Properties".into(), Value::Object(alias_properties));
+
+    vec![
+        (m.version_id.clone(), Value::Object(version)),
+        (m.alias_id.clone(), Value::Object(alias)),
+    ]
+}
