@@ -7,14 +7,17 @@
 //! When the macro is used through `Fn::Transform`, the template is a fragment and every path
 //! in an error is relative to that fragment.
 
+mod codedeploy;
 mod digest;
 mod error;
 mod intrinsic;
 mod lambda;
 mod limits;
 mod path;
+mod preference;
 mod publish;
 mod refs;
+mod schedule;
 mod scope;
 mod suggest;
 mod template;

@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
+use crate::codedeploy::{self, Deployment};
 use crate::digest::short_digest;
 use crate::error::{ErrorKind, TransformError, TransformErrors, Warning};
 use crate::lambda::{self, FUNCTION_TYPE};
 use crate::path::TemplatePath;
+use crate::preference::{self, Preference, Reading};
 use crate::publish::{self, wrong_type, Publication};
 use crate::refs::{self, Member, Target};
 use crate::scope::Scope;
@@ -28,6 +30,9 @@ struct Managed {
     captured: Value,
     alias_id: String,
     version_id: String,
+    /// An enabled `DeploymentPreference`.
+    preference: Option<Box<Preference>>,
+    tags: Option<Value>,
 }
 
 pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
@@ -77,6 +82,26 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
     };
 
+    let deployments: Vec<Deployment<'_>> = managed
+        .iter()
+        .filter_map(|m| {
+            let preference = m.preference.as_deref()?;
+            Some(Deployment {
+                function_id: &m.id,
+                preference,
+                condition: m
+                    .condition
+                    .clone()
+                    .filter(|_| preference.passthrough_condition),
+                tags: m.tags.clone().filter(|_| preference.propagate_tags),
+            })
+        })
+        .collect();
+    let deployment_of: BTreeMap<&str, &Deployment<'_>> =
+        deployments.iter().map(|d| (d.function_id, d)).collect();
+    let shared = codedeploy::shared(&deployments, resources);
+    check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
+
     let mut rebuilt = Map::new();
     for (id, resource) in resources {
         let mut resource = resource.clone();
@@ -89,7 +114,9 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
                 apply_code_sha256(object, m);
             }
         }
-        let generated = by_id.get(id.as_str()).map(|m| generate(m));
+        let generated = by_id
+            .get(id.as_str())
+            .map(|m| generate(m, deployment_of.get(id.as_str()).copied()));
         rebuilt.insert(id.clone(), resource);
         for (generated_id, generated_resource) in generated.into_iter().flatten() {
             rebuilt.insert(generated_id, generated_resource);
@@ -101,6 +128,9 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
             refs::rewrite_depends_on(object, &path, &target, &mut errors);
         }
         refs::rewrite(resource, &path, &target, &mut errors);
+    }
+    for (id, resource) in &shared.resources {
+        rebuilt.insert(id.clone(), resource.clone());
     }
     let mut outputs = root.get("Outputs").cloned();
     if let Some(outputs) = &mut outputs {
@@ -125,6 +155,14 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     }
     if let (Some(slot), Some(outputs)) = (root.get_mut("Outputs"), outputs) {
         *slot = outputs;
+    }
+    if !shared.conditions.is_empty() {
+        let conditions = root
+            .entry("Conditions")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(conditions) = conditions {
+            conditions.extend(shared.conditions);
+        }
     }
     Ok(Output {
         template: Value::Object(root),
@@ -201,7 +239,18 @@ fn read_functions(
                 ));
             }
         }
+        let reader = preference::Reader { scope, resources };
+        let preference_path = properties_path.key("DeploymentPreference");
+        let preference = properties
+            .get("DeploymentPreference")
+            .and_then(|raw| reader.read(raw, &preference_path, errors));
         if !properties.contains_key("AutoPublishAlias") {
+            if let Some(Reading::Enabled(_)) = preference {
+                errors.push(TransformError::new(
+                    preference_path.clone(),
+                    ErrorKind::invalid("an enabled DeploymentPreference requires `AutoPublishAlias` on the same function"),
+                ));
+            }
             for name in lambda::OWNED
                 .iter()
                 .filter(|n| **n != "DeploymentPreference" && properties.contains_key(**n))
@@ -218,6 +267,9 @@ fn read_functions(
         let Some(publication) = publish::read(properties, &properties_path, scope, errors) else {
             continue;
         };
+        if properties.contains_key("DeploymentPreference") && preference.is_none() {
+            continue;
+        }
         let mut captured = Map::new();
         for (name, value) in properties {
             if lambda::OWNED.contains(&name.as_str())
@@ -245,6 +297,11 @@ fn read_functions(
             update_replace_policy: resource.get("UpdateReplacePolicy").cloned(),
             captured: Value::Object(captured),
             version_id: String::new(),
+            preference: match preference {
+                Some(Reading::Enabled(preference)) => Some(preference),
+                _ => None,
+            },
+            tags: properties.get("Tags").cloned(),
         });
     }
     managed
@@ -364,8 +421,8 @@ fn apply_code_sha256(function: &mut Map<String, Value>, managed: &Managed) {
     properties.insert("Description".to_owned(), description);
 }
 
-/// The version and alias of one managed function, in output order.
-fn generate(m: &Managed) -> Vec<(String, Value)> {
+/// The version, alias and deployment group of one managed function, in output order.
+fn generate(m: &Managed, deployment: Option<&Deployment<'_>>) -> Vec<(String, Value)> {
     let publication = &m.publication;
     let mut version = Map::new();
     version.insert("Type".into(), "AWS::Lambda::Version".into());
@@ -403,6 +460,9 @@ fn generate(m: &Managed) -> Vec<(String, Value)> {
     if let Some(policy) = &m.update_replace_policy {
         alias.insert("UpdateReplacePolicy".into(), policy.clone());
     }
+    if let Some(deployment) = deployment {
+        alias.insert("UpdatePolicy".into(), codedeploy::update_policy(deployment));
+    }
     let mut alias_properties = Map::new();
     alias_properties.insert("Name".into(), Value::String(publication.alias_name.clone()));
     alias_properties.insert("FunctionName".into(), json!({"Ref": m.id}));
@@ -415,8 +475,84 @@ fn generate(m: &Managed) -> Vec<(String, Value)> {
     }
     alias.insert("Properties".into(), Value::Object(alias_properties));
 
-    vec![
+    let mut generated = vec![
         (m.version_id.clone(), Value::Object(version)),
         (m.alias_id.clone(), Value::Object(alias)),
-    ]
+    ];
+    if let Some(deployment) = deployment {
+        generated.push((
+            codedeploy::group_logical_id(&m.id),
+            codedeploy::deployment_group(deployment),
+        ));
+    }
+    generated
+}
+
+/// Generated deployment groups, shared resources and conditions must not take a name the
+/// template already uses for something else. A shared resource of the right type already in
+/// the template (from the SAM transform, say) is reused rather than generated again.
+fn check_shared_ids(
+    shared: &codedeploy::Shared,
+    deployments: &[Deployment<'_>],
+    resources: &Map<String, Value>,
+    root: &Map<String, Value>,
+    errors: &mut Vec<TransformError>,
+) {
+    for deployment in deployments {
+        let id = codedeploy::group_logical_id(deployment.function_id);
+        if resources.contains_key(&id) {
+            errors.push(TransformError::new(
+                TemplatePath::resource(deployment.function_id)
+                    .key("Properties")
+                    .key("DeploymentPreference"),
+                ErrorKind::LogicalIdCollision(id),
+            ));
+        }
+    }
+    let expected_types = [
+        (codedeploy::APPLICATION_ID, "AWS::CodeDeploy::Application"),
+        (codedeploy::SERVICE_ROLE_ID, "AWS::IAM::Role"),
+    ];
+    let first_preference = deployments.first().map(|d| {
+        TemplatePath::resource(d.function_id)
+            .key("Properties")
+            .key("DeploymentPreference")
+    });
+    let Some(at) = first_preference else {
+        return;
+    };
+    for (id, expected) in expected_types {
+        if let Some(existing) = resources.get(id) {
+            if resource_type(existing) != Some(expected) {
+                errors.push(TransformError::new(
+                    at.clone(),
+                    ErrorKind::LogicalIdCollision(id.to_owned()),
+                ));
+            }
+        }
+    }
+    for deployment in deployments {
+        for schedule in deployment.preference.generated.values() {
+            let id = preference::config_logical_id(*schedule);
+            if let Some(existing) = resources.get(&id) {
+                if resource_type(existing) != Some("AWS::CodeDeploy::DeploymentConfig") {
+                    errors.push(TransformError::new(
+                        at.clone(),
+                        ErrorKind::LogicalIdCollision(id),
+                    ));
+                }
+            }
+        }
+    }
+    let conditions = root.get("Conditions").and_then(Value::as_object);
+    for (id, _) in &shared.conditions {
+        if conditions.is_some_and(|c| c.contains_key(id)) {
+            errors.push(TransformError::new(
+                TemplatePath::root().key("Conditions").key(id),
+                ErrorKind::invalid(format!(
+                    "condition `{id}` is generated by gradual but the template already defines it"
+                )),
+            ));
+        }
+    }
 }
