@@ -1,0 +1,16 @@
+//! `gradual-pre-traffic`: a ready-to-deploy `BeforeAllowTraffic` hook.
+//!
+//! Passes when the target version is `Active` with last update `Successful` and, if an SSM
+//! parameter `/gradual/smoke-tests/<function name>` holds `{"event": ..., "expect": ...}`, when
+//! invoking the target version with `event` returns no `FunctionError` and a payload containing
+//! `expect`. Copy this file as the skeleton of your own hook.
+
+use gradual_hooks::{checks, Deployment};
+
+#[tokio::main]
+async fn main() -> Result<(), gradual_hooks::lambda_runtime::Error> {
+    gradual_hooks::run(
+        |deployment: Deployment| async move { checks::pre_traffic(&deployment).await },
+    )
+    .await
+}
