@@ -65,3 +65,23 @@ pub struct Output {
 pub fn transform(template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
     template::run(template, ctx)
 }
+
+/// Removes `macro_name` from the template's `Transform` section, as CloudFormation does before
+/// it hands the template to the macro; a preview of the processed template must not name the
+/// transform that produced it. Other transforms (SAM's, say) stay, in their order.
+pub fn remove_transform(template: &mut Value, macro_name: &str) {
+    let Some(root) = template.as_object_mut() else {
+        return;
+    };
+    let emptied = match root.get_mut("Transform") {
+        Some(Value::String(name)) => name == macro_name,
+        Some(Value::Array(names)) => {
+            names.retain(|name| name.as_str() != Some(macro_name));
+            names.is_empty()
+        }
+        _ => false,
+    };
+    if emptied {
+        root.shift_remove("Transform");
+    }
+}

@@ -224,13 +224,16 @@ pub(crate) fn wrong_type(
 
 /// An intrinsic the transform needed to evaluate but could not.
 pub(crate) fn not_resolvable(path: TemplatePath, raw: &Value, resolved: &Value) -> TransformError {
+    let found = if raw == resolved {
+        format!("{}, which only CloudFormation can evaluate", describe(raw))
+    } else {
+        format!("{} that resolves to {}", describe(raw), describe(resolved))
+    };
     TransformError::new(
         path,
         ErrorKind::invalid(format!(
             "must be known when the template is transformed: a literal, or a Ref to a parameter, \
-             Fn::Sub, Fn::FindInMap or Fn::If over known values; found {} that resolves to {}",
-            describe(raw),
-            describe(resolved)
+             Fn::Sub, Fn::FindInMap or Fn::If over known values; found {found}"
         )),
     )
 }

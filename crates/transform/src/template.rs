@@ -251,9 +251,9 @@ fn read_functions(
                     ErrorKind::invalid("an enabled DeploymentPreference requires `AutoPublishAlias` on the same function"),
                 ));
             }
-            for name in lambda::OWNED
-                .iter()
-                .filter(|n| **n != "DeploymentPreference" && properties.contains_key(**n))
+            for name in properties
+                .keys()
+                .filter(|n| *n != "DeploymentPreference" && lambda::OWNED.contains(&n.as_str()))
             {
                 errors.push(TransformError::new(
                     properties_path.key(name),

@@ -130,3 +130,18 @@ fn another_functions_new_version_republishes_its_dependents() {
     };
     assert_ne!(api_version("v1"), api_version("v2"));
 }
+
+#[test]
+fn a_fragment_without_resources_comes_back_unchanged() {
+    let fragment = json!({"Outputs": {"X": {"Value": "y"}}, "Description": "d"});
+    let output = transform(fragment.clone(), &context()).expect("transforms");
+    assert_eq!(output.template, fragment);
+    assert_eq!(output.stats.functions, 0);
+}
+
+#[test]
+fn stats_count_functions_and_added_resources() {
+    let output = transform(template(base()), &context()).expect("transforms");
+    assert_eq!(output.stats.functions, 1);
+    assert_eq!(output.stats.resources_added, 2);
+}

@@ -1,0 +1,190 @@
+"""SAM conformance: every applicable aws-sam-translator test case, restated as a plain
+AWS::Lambda::Function template, must give the same versions, aliases, update policies,
+deployment groups, application, role wiring and conditions through gradual as SAM gives
+through its own transform. Differences gradual makes on purpose are normalised away here and
+listed in docs/sam-parity.md.
+
+usage: sam_parity.py GRADUAL_BINARY CASES_DIR [CASE ...]"""
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from samtranslator.translator.transform import transform as sam_transform
+
+import samlib
+
+# Cases that are not about plain functions, or that need SAM-only features to mean anything.
+NOT_APPLICABLE = {
+    "state_machine_": "Step Functions state machines have their own DeploymentPreference",
+    "error_state_machine_": "Step Functions state machines have their own DeploymentPreference",
+    "error_globals_unsupported_property": "Globals are a SAM feature",
+    "error_mappings_is_null": "a SAM document-structure check",
+    "error_function_with_event_dest": "event destinations are a SAM feature",
+    "error_tenancy_with_provisioned_concurrency": "SAM-side check of a Lambda rule CloudFormation enforces",
+    "function_with_event_dest": "event destinations are a SAM feature",
+    "function_with_alias_and_event_sources": "event sources are a SAM feature; gradual leaves them as written",
+    "function_with_function_url_config": "function URLs are a SAM feature",
+    "function_with_kinesis": "event sources are a SAM feature",
+    "function_event_conditions": "event sources are a SAM feature",
+    "function_with_runtime_config": "incidental alias use; covered by function_with_alias",
+    "capacity_provider": "Lambda managed instances: SAM-specific version defaults",
+    "function_with_capacity_provider": "Lambda managed instances: SAM-specific version defaults",
+    "function_with_aliasallproperties_and_lambda_layer": "layers as AWS::Serverless::LayerVersion",
+}
+
+# Cases where gradual rejects what SAM accepts, on purpose.
+STRICTER = {
+    "function_with_resource_refs": "`Fn.Alias` on a function without AutoPublishAlias is an error, not a dangling reference",
+}
+
+
+class PolicyLoader:
+    def load(self):
+        return {}
+
+
+def sam(template):
+    return sam_transform(json.loads(json.dumps(template)), {}, PolicyLoader())
+
+
+def gradual(binary, template):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(template, handle)
+    result = subprocess.run([binary, "transform", handle.name, "--format", "json"],
+                            capture_output=True, text=True, check=False)
+    Path(handle.name).unlink()
+    if result.returncode != 0:
+        return None, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+VERSION_ID = re.compile(r"^(.*Version)[0-9a-f]{10}$")
+
+
+def normalise(value):
+    """Version IDs without their hash; SAM's Fn::Sub spelling of predefined configs and its
+    baked-in partition in the spelling gradual uses; empty alarm configurations as absent."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], list):
+            template, variables = value["Fn::Sub"]
+            if template == "CodeDeployDefault.Lambda${ConfigName}" and isinstance(variables.get("ConfigName"), str):
+                return "CodeDeployDefault.Lambda" + variables["ConfigName"]
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str) and value["Fn::Sub"].startswith("arn:${AWS::Partition}:"):
+            return value["Fn::Sub"].replace("${AWS::Partition}", "aws")
+        if set(value) == {"Alarms", "Enabled"} and value["Alarms"] == [] and value["Enabled"] is False:
+            return {}
+        return {k: normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    if isinstance(value, str):
+        match = VERSION_ID.match(value)
+        return match.group(1) + "#" if match else value
+    return value
+
+
+def deployment_view(output):
+    """The resources this feature is about, keyed by normalised logical ID."""
+    view = {}
+    for logical_id, resource in output.get("Resources", {}).items():
+        kind = resource.get("Type")
+        if kind in ("AWS::Lambda::Version", "AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup",
+                    "AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentConfig"):
+            view[normalise(logical_id)] = normalise(resource)
+        elif logical_id == "CodeDeployServiceRole":
+            # gradual narrows the role (docs/sam-parity.md); what must agree is who may assume it
+            # and under which condition it exists.
+            view[logical_id] = {
+                "Type": kind,
+                "Condition": resource.get("Condition"),
+                "AssumeRolePolicyDocument": normalise(resource["Properties"]["AssumeRolePolicyDocument"]),
+            }
+    for logical_id, resource in view.items():
+        if resource.get("Type") == "AWS::CodeDeploy::DeploymentGroup":
+            properties = resource.get("Properties", {})
+            properties.setdefault("AlarmConfiguration", {})
+            if properties.get("AlarmConfiguration") in ({}, None):
+                properties.pop("AlarmConfiguration")
+    conditions = {}
+    for name, condition in (output.get("Conditions") or {}).items():
+        if name.startswith("ServerlessCodeDeployCondition"):
+            # SAM's order comes from a Python set; gradual sorts.
+            conditions[name] = sorted(json.dumps(c, sort_keys=True) for c in condition.get("Fn::Or", []))
+    view["Conditions"] = conditions
+    outputs = output.get("Outputs")
+    if outputs:
+        view["Outputs"] = normalise(outputs)
+    return view
+
+
+def differences(expected, actual, path=""):
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key in sorted(set(expected) | set(actual)):
+            if key not in actual:
+                found.append(f"{path}/{key}: only in SAM: {json.dumps(expected[key])[:200]}")
+            elif key not in expected:
+                found.append(f"{path}/{key}: only in gradual: {json.dumps(actual[key])[:200]}")
+            else:
+                found += differences(expected[key], actual[key], f"{path}/{key}")
+        return found
+    if expected != actual:
+        return [f"{path}: SAM {json.dumps(expected)[:200]} != gradual {json.dumps(actual)[:200]}"]
+    return []
+
+
+def run_case(binary, input_path):
+    name = input_path.stem
+    for prefix, reason in NOT_APPLICABLE.items():
+        if name.startswith(prefix):
+            return "n/a", reason
+    template = samlib.load(input_path)
+    restated = samlib.restate(template)
+    if name.startswith("error_"):
+        actual, stderr = gradual(binary, restated)
+        if actual is None:
+            return "pass", "both reject: " + stderr.strip().splitlines()[0][:150]
+        return "fail", "SAM rejects this template but gradual transformed it"
+    expected = sam(template)
+    actual, stderr = gradual(binary, restated)
+    if name in STRICTER:
+        if actual is None:
+            return "pass", "gradual rejects on purpose: " + STRICTER[name]
+        return "fail", "expected gradual to reject: " + STRICTER[name]
+    if actual is None:
+        return "fail", "gradual rejected it:\n    " + stderr.strip().replace("\n", "\n    ")
+    found = differences(deployment_view(expected), deployment_view(actual))
+    if found:
+        return "fail", "\n    ".join(found)
+    return "pass", ""
+
+
+def main():
+    binary = sys.argv[1]
+    cases_dir = Path(sys.argv[2])
+    only = set(sys.argv[3:])
+    inputs = sorted((cases_dir / "input").glob("*.yaml"))
+    counts = {"pass": 0, "fail": 0, "n/a": 0}
+    for input_path in inputs:
+        if only and input_path.stem not in only:
+            continue
+        try:
+            status, detail = run_case(binary, input_path)
+        except Exception as error:  # a harness failure is a test failure, reported per case
+            status, detail = "fail", f"harness error: {type(error).__name__}: {error}"
+        counts[status] += 1
+        line = f"{status:5} {input_path.stem}"
+        if detail and status != "pass":
+            line += f"\n    {detail}"
+        elif detail:
+            line += f"  ({detail})"
+        print(line)
+    print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['n/a']} skipped")
+    return 1 if counts["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Shared helpers for the SAM conformance tests: reading CloudFormation YAML the way
+CloudFormation does, and restating an AWS::Serverless::Function template as the equivalent
+plain AWS::Lambda::Function template that gradual takes."""
+
+import copy
+import os
+import re
+
+import yaml
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+SHORT_TAGS = {
+    "Ref": "Ref",
+    "Condition": "Condition",
+    "GetAtt": "Fn::GetAtt",
+}
+
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML 1.1 without timestamps (CloudFormation keeps 2010-09-09 a string), with the
+    short-form intrinsic tags expanded."""
+
+
+CfnLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_tag(loader, suffix, node):
+    name = SHORT_TAGS.get(suffix, "Fn::" + suffix)
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=CfnLoader)
+
+
+# Properties that mean the same on AWS::Serverless::Function and AWS::Lambda::Function.
+SAME_PROPERTIES = [
+    "Handler", "Runtime", "Description", "MemorySize", "Timeout", "Role", "Environment",
+    "VpcConfig", "Layers", "KmsKeyArn", "ReservedConcurrentExecutions", "Architectures",
+    "SnapStart", "EphemeralStorage", "RuntimeManagementConfig", "LoggingConfig", "FileSystemConfigs",
+    "ImageConfig", "PackageType", "CodeSigningConfigArn", "RecursiveLoop", "DurableConfig",
+    "TenancyConfig", "CapacityProviderConfig", "FunctionScalingConfig", "FunctionName",
+]
+GRADUAL_PROPERTIES = [
+    "AutoPublishAlias", "AutoPublishCodeSha256", "AutoPublishAliasAllProperties",
+    "VersionDescription", "VersionDeletionPolicy", "ProvisionedConcurrencyConfig", "DeploymentPreference",
+]
+
+
+def _merge_globals(global_value, local_value):
+    if isinstance(global_value, dict) and isinstance(local_value, dict) and not _is_intrinsic(local_value):
+        merged = copy.deepcopy(global_value)
+        for key, value in local_value.items():
+            merged[key] = _merge_globals(global_value[key], value) if key in global_value else value
+        return merged
+    if isinstance(global_value, list) and isinstance(local_value, list):
+        return global_value + local_value
+    return local_value
+
+
+def _is_intrinsic(value):
+    return isinstance(value, dict) and len(value) == 1 and (
+        next(iter(value)) in ("Ref", "Condition") or next(iter(value)).startswith("Fn::"))
+
+
+def _code(logical_id, properties):
+    if "InlineCode" in properties:
+        return {"ZipFile": properties["InlineCode"]}
+    uri = properties.get("CodeUri")
+    if isinstance(uri, str):
+        match = re.match(r"s3://([^/]+)/([^?]+)(?:\?versionId=(.+))?$", uri)
+        if match:
+            code = {"S3Bucket": match.group(1), "S3Key": match.group(2)}
+            if match.group(3):
+                code["S3ObjectVersion"] = match.group(3)
+            return code
+    if isinstance(uri, dict) and "Bucket" in uri and "Key" in uri:
+        code = {"S3Bucket": uri["Bucket"], "S3Key": uri["Key"]}
+        if "Version" in uri:
+            code["S3ObjectVersion"] = uri["Version"]
+        return code
+    if "ImageUri" in properties:
+        return {"ImageUri": properties["ImageUri"]}
+    return {"S3Bucket": "sam-artifacts", "S3Key": f"{logical_id}.zip"}
+
+
+def _execution_role():
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole"],
+                               "Principal": {"Service": ["lambda.amazonaws.com"]}}],
+            },
+            "ManagedPolicyArns": [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}],
+        },
+    }
+
+
+def restate(template):
+    """The plain-CloudFormation template that asks gradual for what `template` asks SAM for.
+
+    Event sources, policies and other SAM-only conveniences are dropped: the comparison is
+    about versions, aliases and CodeDeploy. Other serverless resources are dropped too, with
+    any output that names them."""
+    template = copy.deepcopy(template)
+    global_function = (template.pop("Globals", None) or {}).get("Function", {})
+    template.pop("Transform", None)
+    resources = template.get("Resources", {})
+    restated = {}
+    dropped = set()
+    for logical_id, resource in resources.items():
+        kind = resource.get("Type")
+        if kind != "AWS::Serverless::Function":
+            if isinstance(kind, str) and kind.startswith("AWS::Serverless::"):
+                dropped.add(logical_id)
+                continue
+            restated[logical_id] = resource
+            continue
+        properties = _merge_globals(global_function, resource.get("Properties") or {})
+        lambda_properties = {"Code": _code(logical_id, properties)}
+        for name in SAME_PROPERTIES + GRADUAL_PROPERTIES:
+            if name in properties:
+                lambda_properties[name] = properties[name]
+        if "Tracing" in properties:
+            lambda_properties["TracingConfig"] = {"Mode": properties["Tracing"]}
+        if isinstance(properties.get("Tags"), dict):
+            lambda_properties["Tags"] = [{"Key": k, "Value": v} for k, v in properties["Tags"].items()]
+        if properties.get("PropagateTags") and isinstance(lambda_properties.get("DeploymentPreference"), dict):
+            lambda_properties["DeploymentPreference"]["PropagateTags"] = True
+        if "Role" not in lambda_properties:
+            role_id = f"{logical_id}Role"
+            restated[role_id] = _execution_role()
+            if "Condition" in resource:
+                restated[role_id]["Condition"] = resource["Condition"]
+            lambda_properties["Role"] = {"Fn::GetAtt": [role_id, "Arn"]}
+        converted = {"Type": "AWS::Lambda::Function"}
+        for attribute in ("Condition", "DeletionPolicy", "UpdateReplacePolicy", "DependsOn", "Metadata"):
+            if attribute in resource:
+                converted[attribute] = resource[attribute]
+        converted["Properties"] = lambda_properties
+        restated[logical_id] = converted
+    template["Resources"] = restated
+    outputs = template.get("Outputs")
+    if isinstance(outputs, dict) and dropped:
+        template["Outputs"] = {k: v for k, v in outputs.items() if not (_names(v) & dropped)}
+        if not template["Outputs"]:
+            del template["Outputs"]
+    return template
+
+
+def _names(value):
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item.split(".")[0])
+            elif key == "Fn::GetAtt" and isinstance(item, list) and item:
+                found.add(str(item[0]).split(".")[0])
+            found |= _names(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _names(item)
+    return found
