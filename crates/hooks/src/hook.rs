@@ -47,13 +47,20 @@ pub struct Invocation {
     pub function_name: String,
 }
 
+/// The time budget assumed when the runtime's deadline is already past as the invocation starts.
+///
+/// Real Lambda always sends a future deadline; the local emulator (`cargo lambda watch`) sends a
+/// constant that lies in 1970. Without this fallback every emulated run would fail at once.
+pub const FALLBACK_BUDGET: Duration = Duration::from_secs(60);
+
 impl Invocation {
-    /// Builds an invocation from the Lambda runtime's context.
+    /// Builds an invocation from the Lambda runtime's context (see [`FALLBACK_BUDGET`] for a
+    /// deadline that is already past).
     pub fn from_context(context: &lambda_runtime::Context) -> Invocation {
-        let remaining = context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+        let remaining = match context.deadline().duration_since(SystemTime::now()) {
+            Ok(remaining) if !remaining.is_zero() => remaining,
+            _ => FALLBACK_BUDGET,
+        };
         Invocation {
             deadline: std::time::Instant::now() + remaining,
             function_name: context.env_config.function_name.clone(),
@@ -127,6 +134,19 @@ pub enum HookError {
     },
 }
 
+impl From<HookError> for lambda_runtime::Diagnostic {
+    fn from(error: HookError) -> Self {
+        let error_type = match error {
+            HookError::MalformedEvent(_) => "MalformedEvent",
+            HookError::ReportFailed { .. } => "ReportFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
 /// A lifecycle hook: a check plus the machinery that always reports its outcome.
 #[derive(Clone)]
 pub struct Hook {
@@ -186,7 +206,7 @@ impl Hook {
                     let invocation = Invocation::from_context(&event.context);
                     hook.handle(event.payload, invocation)
                         .await
-                        .map_err(lambda_runtime::Error::from)
+                        .map_err(lambda_runtime::Diagnostic::from)
                 }
             },
         ))

@@ -51,8 +51,8 @@ pub use appspec::{AppSpec, AppSpecError, Phase, TargetFunction};
 pub use aws_config;
 pub use deployment::{Clients, Deployment, DeploymentError, InvokeError, InvokeResponse};
 pub use hook::{
-    safety_margin, CheckError, Delivery, Hook, HookError, Invocation, Report, Status, FINAL_GUARD,
-    MAX_SAFETY_MARGIN, MIN_SAFETY_MARGIN,
+    safety_margin, CheckError, Delivery, Hook, HookError, Invocation, Report, Status,
+    FALLBACK_BUDGET, FINAL_GUARD, MAX_SAFETY_MARGIN, MIN_SAFETY_MARGIN,
 };
 pub use lambda_runtime;
 
