@@ -316,7 +316,7 @@ impl Reader<'_> {
                             errors.push(TransformError::new(
                                 path.key("Ref"),
                                 ErrorKind::invalid(format!(
-                                    "`{target}` is a {resource_type}; a Ref in Type must name an AWS::CodeDeploy::DeploymentConfig"
+                                    "`{target}` has type {resource_type}; a Ref in Type must name an AWS::CodeDeploy::DeploymentConfig"
                                 )),
                             ));
                         }
@@ -384,11 +384,17 @@ impl Reader<'_> {
         };
         for key in hooks.keys() {
             if !HOOK_KEYS.contains(&key.as_str()) {
+                // CodeDeploy's own names for the two lifecycle events are a likely slip.
+                let suggestion = match key.as_str() {
+                    "BeforeAllowTraffic" | "BeforeAllowTrafficHook" => Some("PreTraffic"),
+                    "AfterAllowTraffic" | "AfterAllowTrafficHook" => Some("PostTraffic"),
+                    _ => closest(key, &HOOK_KEYS),
+                };
                 errors.push(TransformError::new(
                     path.key(key),
                     ErrorKind::UnknownProperty {
                         name: key.clone(),
-                        suggestion: closest(key, &HOOK_KEYS).map(str::to_owned),
+                        suggestion: suggestion.map(str::to_owned),
                     },
                 ));
             }
@@ -462,7 +468,7 @@ impl Reader<'_> {
             errors.push(TransformError::new(
                 path.key("Ref"),
                 ErrorKind::invalid(format!(
-                    "hook `{target}` is a {resource_type}, not a Lambda function"
+                    "hook `{target}` has type {resource_type}; a hook must be a Lambda function"
                 )),
             ));
             return None;

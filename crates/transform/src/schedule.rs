@@ -200,7 +200,8 @@ fn near_miss(name: &str) -> Option<String> {
         .filter(|run| !run.is_empty() && run.len() <= 6)
         .filter_map(|run| run.parse().ok())
         .collect();
-    let mut candidates: Vec<String> = PREDEFINED.iter().map(|p| (*p).to_owned()).collect();
+    // Names built from the user's own numbers come first, so they win ties with predefined ones.
+    let mut candidates = Vec::new();
     if let [percent, minutes] = numbers.as_slice() {
         candidates.push(
             Schedule::Canary {
@@ -217,6 +218,7 @@ fn near_miss(name: &str) -> Option<String> {
             .name(),
         );
     }
+    candidates.extend(PREDEFINED.iter().map(|p| (*p).to_owned()));
     let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
     closest(name, &refs).map(str::to_owned)
 }
@@ -271,6 +273,10 @@ mod tests {
             "Linear10PercentEvery1Minute"
         );
         assert_eq!(suggestion("AllAtOnse"), "AllAtOnce");
+        assert_eq!(
+            suggestion("Linear10PercentEvery2Minute"),
+            "Linear10PercentEvery2Minutes"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub(crate) fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str>
         .filter(|(distance, candidate)| {
             *distance <= tolerance(candidate.len()) && *candidate != name
         })
-        .min_by_key(|(distance, _)| *distance)
+        .enumerate()
+        .min_by_key(|(position, (distance, _))| (*distance, *position))
+        .map(|(_, pair)| pair)
         .map(|(_, candidate)| candidate)
 }
 
