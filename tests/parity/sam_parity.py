@@ -7,6 +7,7 @@ listed in docs/sam-parity.md.
 usage: sam_parity.py GRADUAL_BINARY CASES_DIR [CASE ...]"""
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 from samtranslator.translator.transform import transform as sam_transform
 
 import samlib
+
+logging.disable(logging.CRITICAL)
 
 # Cases that are not about plain functions, or that need SAM-only features to mean anything.
 NOT_APPLICABLE = {
@@ -34,6 +37,11 @@ NOT_APPLICABLE = {
     "capacity_provider": "Lambda managed instances: SAM-specific version defaults",
     "function_with_capacity_provider": "Lambda managed instances: SAM-specific version defaults",
     "function_with_aliasallproperties_and_lambda_layer": "layers as AWS::Serverless::LayerVersion",
+}
+
+# Cases where gradual accepts what SAM rejects, on purpose.
+LENIENT = {
+    "error_function_fnsub_in_auto_publish_hash": "gradual resolves Fn::Sub over parameters in AutoPublishCodeSha256",
 }
 
 # Cases where gradual rejects what SAM accepts, on purpose.
@@ -75,6 +83,8 @@ def normalise(value):
                 return "CodeDeployDefault.Lambda" + variables["ConfigName"]
         if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str) and value["Fn::Sub"].startswith("arn:${AWS::Partition}:"):
             return value["Fn::Sub"].replace("${AWS::Partition}", "aws")
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str) and "${" not in value["Fn::Sub"]:
+            return value["Fn::Sub"]
         if set(value) == {"Alarms", "Enabled"} and value["Alarms"] == [] and value["Enabled"] is False:
             return {}
         return {k: normalise(v) for k, v in value.items()}
@@ -143,6 +153,11 @@ def run_case(binary, input_path):
             return "n/a", reason
     template = samlib.load(input_path)
     restated = samlib.restate(template)
+    if name in LENIENT:
+        actual, stderr = gradual(binary, restated)
+        if actual is not None:
+            return "pass", "gradual accepts on purpose: " + LENIENT[name]
+        return "fail", "expected gradual to accept: " + LENIENT[name]
     if name.startswith("error_"):
         actual, stderr = gradual(binary, restated)
         if actual is None:
@@ -167,6 +182,9 @@ def main():
     cases_dir = Path(sys.argv[2])
     only = set(sys.argv[3:])
     inputs = sorted((cases_dir / "input").glob("*.yaml"))
+    if not inputs:
+        print(f"no SAM test cases under {cases_dir}/input", file=sys.stderr)
+        return 2
     counts = {"pass": 0, "fail": 0, "n/a": 0}
     for input_path in inputs:
         if only and input_path.stem not in only:

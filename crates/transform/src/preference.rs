@@ -242,7 +242,8 @@ impl Reader<'_> {
         path: &TemplatePath,
         errors: &mut Vec<TransformError>,
     ) -> (Value, BTreeMap<String, Schedule>, Option<Schedule>) {
-        let resolved = self.scope.resolve(raw, path, errors);
+        // CloudFormation can decide an `Fn::If` here itself, so it stays in the output.
+        let resolved = self.scope.resolve_keeping_conditions(raw, path, errors);
         let mut generated = BTreeMap::new();
         let mut schedules = Vec::new();
         let config = self.map_type(&resolved, raw, path, &mut generated, &mut schedules, errors);
@@ -502,7 +503,7 @@ impl Reader<'_> {
 
     fn alarms(&self, raw: &Value, path: &TemplatePath, errors: &mut Vec<TransformError>) -> Alarms {
         let value = if is_intrinsic(raw) {
-            self.scope.resolve(raw, path, errors)
+            self.scope.resolve_keeping_conditions(raw, path, errors)
         } else {
             raw.clone()
         };

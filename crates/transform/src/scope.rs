@@ -78,8 +78,27 @@ impl<'t> Scope<'t> {
         path: &TemplatePath,
         errors: &mut Vec<TransformError>,
     ) -> Value {
-        let mut missing = BTreeSet::new();
-        self.resolve_at(value, path, 0, &mut missing, errors)
+        let mut walk = Walk {
+            missing: BTreeSet::new(),
+            decide_conditions: true,
+        };
+        self.resolve_at(value, path, 0, &mut walk, errors)
+    }
+
+    /// Like [`Scope::resolve`], but every `Fn::If` stays for CloudFormation to decide, with its
+    /// branches resolved. For values CloudFormation can evaluate itself, where keeping the
+    /// condition keeps the output faithful to the template.
+    pub(crate) fn resolve_keeping_conditions(
+        &self,
+        value: &Value,
+        path: &TemplatePath,
+        errors: &mut Vec<TransformError>,
+    ) -> Value {
+        let mut walk = Walk {
+            missing: BTreeSet::new(),
+            decide_conditions: false,
+        };
+        self.resolve_at(value, path, 0, &mut walk, errors)
     }
 
     fn resolve_at(
@@ -87,7 +106,7 @@ impl<'t> Scope<'t> {
         value: &Value,
         path: &TemplatePath,
         depth: usize,
-        missing: &mut BTreeSet<String>,
+        walk: &mut Walk,
         errors: &mut Vec<TransformError>,
     ) -> Value {
         if depth > MAX_DEPTH {
@@ -98,16 +117,14 @@ impl<'t> Scope<'t> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| {
-                        self.resolve_at(item, &path.index(i), depth + 1, missing, errors)
-                    })
+                    .map(|(i, item)| self.resolve_at(item, &path.index(i), depth + 1, walk, errors))
                     .collect(),
             ),
             Value::Object(object) => match intrinsic::classify(object) {
                 Some(Intrinsic::Ref(name)) => match self.lookup(name) {
                     Lookup::Known(known) => known,
                     Lookup::Missing => {
-                        if missing.insert(name.to_owned()) {
+                        if walk.missing.insert(name.to_owned()) {
                             errors.push(TransformError::new(
                                 path.key("Ref"),
                                 ErrorKind::ParameterWithoutValue(name.to_owned()),
@@ -119,19 +136,13 @@ impl<'t> Scope<'t> {
                 },
                 Some(Intrinsic::Function(name, args)) => {
                     // Only the branch CloudFormation will take matters, so only it is resolved.
-                    if name == "Fn::If" {
+                    if name == "Fn::If" && walk.decide_conditions {
                         if let Some((index, branch)) = self.decided_branch(args, depth) {
                             let branch_path = path.key(name).index(index);
-                            return self.resolve_at(
-                                branch,
-                                &branch_path,
-                                depth + 1,
-                                missing,
-                                errors,
-                            );
+                            return self.resolve_at(branch, &branch_path, depth + 1, walk, errors);
                         }
                     }
-                    let args = self.resolve_at(args, &path.key(name), depth + 1, missing, errors);
+                    let args = self.resolve_at(args, &path.key(name), depth + 1, walk, errors);
                     self.apply(name, args)
                 }
                 Some(Intrinsic::Condition(_)) | None => Value::Object(
@@ -139,7 +150,7 @@ impl<'t> Scope<'t> {
                         .iter()
                         .map(|(key, item)| {
                             let item =
-                                self.resolve_at(item, &path.key(key), depth + 1, missing, errors);
+                                self.resolve_at(item, &path.key(key), depth + 1, walk, errors);
                             (key.clone(), item)
                         })
                         .collect(),
@@ -270,21 +281,14 @@ impl<'t> Scope<'t> {
             Intrinsic::Function("Fn::Equals", args) => {
                 let [left, right] = as_array_of::<2>(args)?;
                 let mut ignored = Vec::new();
-                let mut missing = BTreeSet::new();
-                let left = self.resolve_at(
-                    left,
-                    &TemplatePath::root(),
-                    depth,
-                    &mut missing,
-                    &mut ignored,
-                );
-                let right = self.resolve_at(
-                    right,
-                    &TemplatePath::root(),
-                    depth,
-                    &mut missing,
-                    &mut ignored,
-                );
+                let mut walk = Walk {
+                    missing: BTreeSet::new(),
+                    decide_conditions: true,
+                };
+                let left =
+                    self.resolve_at(left, &TemplatePath::root(), depth, &mut walk, &mut ignored);
+                let right =
+                    self.resolve_at(right, &TemplatePath::root(), depth, &mut walk, &mut ignored);
                 Some(scalar_text(&left)? == scalar_text(&right)?)
             }
             Intrinsic::Function("Fn::Not", args) => {
@@ -310,6 +314,13 @@ impl<'t> Scope<'t> {
             _ => None,
         }
     }
+}
+
+/// State of one resolution.
+struct Walk {
+    /// Parameters already reported as missing, so each is reported once.
+    missing: BTreeSet<String>,
+    decide_conditions: bool,
 }
 
 enum Lookup {
