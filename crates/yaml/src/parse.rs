@@ -33,8 +33,27 @@ struct Reader<'input> {
 enum NodeTag {
     /// A CloudFormation short form; the node becomes `{key: node}`.
     Intrinsic(&'static str),
-    /// `!!str`, `!!seq` or `!!map`: the node as written, a scalar always a string.
+    /// `!!str`, `!!seq` or `!!map` on a node of that kind: the node as written, a scalar
+    /// always a string.
     Core,
+}
+
+/// The three kinds of YAML node, named as the core-schema tags name them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Scalar,
+    Sequence,
+    Mapping,
+}
+
+impl Kind {
+    fn core_tag(self) -> &'static str {
+        match self {
+            Self::Scalar => "str",
+            Self::Sequence => "seq",
+            Self::Mapping => "map",
+        }
+    }
 }
 
 fn location(span: &Span) -> Location {
@@ -117,7 +136,7 @@ impl<'input> Reader<'input> {
         }
         self.locations.record(pointer, here);
         match event {
-            Event::Scalar(text, style, _, tag) => match node_tag(tag.as_deref(), here)? {
+            Event::Scalar(text, style, _, tag) => match node_tag(tag.as_deref(), Kind::Scalar, here)? {
                 None if style == ScalarStyle::Plain => Ok(resolve_plain(&text)),
                 None | Some(NodeTag::Core) => Ok(Value::String(text.into_owned())),
                 Some(NodeTag::Intrinsic(key)) => {
@@ -132,14 +151,14 @@ impl<'input> Reader<'input> {
                 }
             },
             Event::SequenceStart(_, tag) => {
-                let tag = node_tag(tag.as_deref(), here)?;
+                let tag = node_tag(tag.as_deref(), Kind::Sequence, here)?;
                 let content_pointer = intrinsic_pointer(pointer, tag.as_ref());
                 self.locations.record(&content_pointer, here);
                 let items = self.sequence(&content_pointer, depth)?;
                 Ok(apply(tag, Value::Array(items)))
             }
             Event::MappingStart(_, tag) => {
-                let tag = node_tag(tag.as_deref(), here)?;
+                let tag = node_tag(tag.as_deref(), Kind::Mapping, here)?;
                 if let Some(NodeTag::Intrinsic(GET_ATT)) = tag {
                     return Err(YamlError::at(
                         here,
@@ -225,7 +244,7 @@ impl<'input> Reader<'input> {
     }
 }
 
-fn node_tag(tag: Option<&Tag>, here: Location) -> Result<Option<NodeTag>, YamlError> {
+fn node_tag(tag: Option<&Tag>, kind: Kind, here: Location) -> Result<Option<NodeTag>, YamlError> {
     let Some(tag) = tag else {
         return Ok(None);
     };
@@ -234,13 +253,25 @@ fn node_tag(tag: Option<&Tag>, here: Location) -> Result<Option<NodeTag>, YamlEr
             return Ok(Some(NodeTag::Intrinsic(key)));
         }
     }
-    if tag.is_yaml_core_schema() && matches!(tag.suffix.as_str(), "str" | "seq" | "map") {
+    if tag.is_yaml_core_schema() && tag.suffix == kind.core_tag() {
         return Ok(Some(NodeTag::Core));
     }
     Err(YamlError::at(
         here,
-        format!("unknown tag `{tag}`; CloudFormation knows !Ref, !GetAtt, !Sub and the other Fn:: short forms"),
+        format!(
+            "unknown tag `{}`; CloudFormation knows !Ref, !GetAtt, !Sub and the other Fn:: short forms",
+            tag_text(tag)
+        ),
     ))
+}
+
+/// The tag as it is usually written, `!!str` rather than its resolved `tag:yaml.org,2002:str`.
+fn tag_text(tag: &Tag) -> String {
+    if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    }
 }
 
 fn intrinsic_pointer(pointer: &str, tag: Option<&NodeTag>) -> String {
@@ -449,6 +480,8 @@ Resources:
         assert_eq!(error(""), "the template is empty");
         assert!(error("A: !GetAtt {a: 1}\n").contains("not a mapping"));
         assert!(error("? [a]\n: 1\n").contains("must be a scalar"));
+        assert!(error("A: !!map x\n").starts_with("1:4: unknown tag `!!map`"));
+        assert!(error("A: !!int 5\n").starts_with("1:4: unknown tag `!!int`"));
         assert!(error("A: [1, 2\n").starts_with("2:1: "));
         // One node takes one tag; CloudFormation's documentation says the same of this form.
         assert!(error("L: !Base64 !Sub |\n  echo hi\n").starts_with("1:12: "));
