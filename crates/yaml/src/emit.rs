@@ -349,6 +349,18 @@ Resources:
     }
 
     #[test]
+    fn keys_too_long_for_an_implicit_key_are_explicit() {
+        let key = "k".repeat(MAX_IMPLICIT_KEY_CHARS + 1);
+        let value = json!({ key.clone(): {"a": [1]}, "short": 2 });
+        let yaml = to_yaml(&value);
+        assert!(yaml.starts_with(&format!("? {key}\n:\n  a:\n")), "{yaml}");
+        assert_eq!(
+            crate::parse(&yaml).map(|document| document.value),
+            Ok(value)
+        );
+    }
+
+    #[test]
     fn nested_sequences_and_mappings_in_sequences_are_compact() {
         check(
             json!([[1, 2], [{"a": 1, "b": [true]}]]),

@@ -107,12 +107,16 @@ fn cfn_lint_reads_emitted_yaml_as_the_same_json() {
     let mut runner = TestRunner::deterministic();
     let strategy = json_value();
     // Wrapped in a mapping because cfn-lint turns an empty or null document into `{}`.
-    let values: Vec<Value> = (0..1500)
+    let mut values: Vec<Value> = (0..1500)
         .map(|_| {
             let value = strategy.new_tree(&mut runner).expect("generates").current();
             json!({ "v": value })
         })
         .collect();
+    // PyYAML limits implicit keys to 1024 characters.
+    values.push(
+        json!({ "v": { "k".repeat(1500): "long key", "x\ny".repeat(400): ["long quoted key"] } }),
+    );
     let texts: Vec<String> = values.iter().map(to_yaml).collect();
     let loaded = load_with_cfn_lint(&texts);
     assert_eq!(loaded.len(), values.len());
