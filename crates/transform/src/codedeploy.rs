@@ -126,7 +126,13 @@ pub(crate) struct Shared {
     pub conditions: Vec<(String, Value)>,
 }
 
-pub(crate) fn shared(deployments: &[Deployment<'_>], existing: &Map<String, Value>) -> Shared {
+/// The shared resources. `service_role_policy` is the generated role's inline policy, see
+/// [`crate::iam::service_role_policy`].
+pub(crate) fn shared(
+    deployments: &[Deployment<'_>],
+    existing: &Map<String, Value>,
+    service_role_policy: Option<Value>,
+) -> Shared {
     let mut resources = Vec::new();
     let mut conditions = Vec::new();
     if deployments.is_empty() {
@@ -192,8 +198,11 @@ pub(crate) fn shared(deployments: &[Deployment<'_>], existing: &Map<String, Valu
         );
         properties.insert(
             "ManagedPolicyArns".into(),
-            json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"}]),
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}]),
         );
+        if let Some(policy) = service_role_policy {
+            properties.insert("Policies".into(), json!([policy]));
+        }
         if let Some(tags) = &tags {
             properties.insert("Tags".into(), tags.clone());
         }

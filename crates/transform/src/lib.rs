@@ -10,6 +10,7 @@
 mod codedeploy;
 mod digest;
 mod error;
+mod iam;
 mod intrinsic;
 mod lambda;
 mod limits;

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::codedeploy::{self, Deployment};
 use crate::digest::short_digest;
+use crate::iam;
 use crate::error::{ErrorKind, TransformError, TransformErrors, Warning};
 use crate::lambda::{self, FUNCTION_TYPE};
 use crate::path::TemplatePath;
@@ -57,7 +58,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     };
 
     let mut errors = Vec::new();
-    let warnings: Vec<Warning> = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
     let scope = Scope::new(&root, ctx);
     let mut managed = read_functions(resources, &scope, &mut errors);
     assign_logical_ids(&mut managed, resources, &mut errors);
@@ -99,7 +100,16 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         .collect();
     let deployment_of: BTreeMap<&str, &Deployment<'_>> =
         deployments.iter().map(|d| (d.function_id, d)).collect();
-    let shared = codedeploy::shared(&deployments, resources);
+    let service_role_policy = iam::service_role_policy(&deployments, resources, &scope);
+    let shared = codedeploy::shared(&deployments, resources, service_role_policy);
+    let hook_grants = iam::hook_grants(&deployments, resources);
+    warnings.extend(hook_grants.warnings.iter().cloned());
+    for (id, _) in &hook_grants.policies {
+        if resources.contains_key(id) {
+            let function = id.trim_end_matches("HookPolicy");
+            errors.push(TransformError::new(TemplatePath::resource(function), ErrorKind::LogicalIdCollision(id.clone())));
+        }
+    }
     check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
 
     let mut rebuilt = Map::new();
@@ -116,7 +126,10 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
         let generated = by_id
             .get(id.as_str())
-            .map(|m| generate(m, deployment_of.get(id.as_str()).copied()));
+            .map(|m| {
+                let waits_for = hook_grants.policies_by_function.get(id.as_str());
+                generate(m, deployment_of.get(id.as_str()).copied(), waits_for)
+            });
         rebuilt.insert(id.clone(), resource);
         for (generated_id, generated_resource) in generated.into_iter().flatten() {
             rebuilt.insert(generated_id, generated_resource);
@@ -129,7 +142,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
         refs::rewrite(resource, &path, &target, &mut errors);
     }
-    for (id, resource) in &shared.resources {
+    for (id, resource) in shared.resources.iter().chain(&hook_grants.policies) {
         rebuilt.insert(id.clone(), resource.clone());
     }
     let mut outputs = root.get("Outputs").cloned();
@@ -422,7 +435,14 @@ fn apply_code_sha256(function: &mut Map<String, Value>, managed: &Managed) {
 }
 
 /// The version, alias and deployment group of one managed function, in output order.
-fn generate(m: &Managed, deployment: Option<&Deployment<'_>>) -> Vec<(String, Value)> {
+///
+/// `waits_for` are the hook policies the alias must not be updated before: the update is what
+/// runs the hooks, and a hook without its permissions can't report.
+fn generate(
+    m: &Managed,
+    deployment: Option<&Deployment<'_>>,
+    waits_for: Option<&Vec<String>>,
+) -> Vec<(String, Value)> {
     let publication = &m.publication;
     let mut version = Map::new();
     version.insert("Type".into(), "AWS::Lambda::Version".into());
@@ -459,6 +479,9 @@ fn generate(m: &Managed, deployment: Option<&Deployment<'_>>) -> Vec<(String, Va
     }
     if let Some(policy) = &m.update_replace_policy {
         alias.insert("UpdateReplacePolicy".into(), policy.clone());
+    }
+    if let Some(policies) = waits_for {
+        alias.insert("DependsOn".into(), json!(policies));
     }
     if let Some(deployment) = deployment {
         alias.insert("UpdatePolicy".into(), codedeploy::update_policy(deployment));
