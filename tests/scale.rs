@@ -32,6 +32,7 @@ fn two_hundred_functions_with_deployment_preferences() {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
         parameter_values: Map::new(),
+        ..Context::default()
     };
     let output = transform(template.clone(), &ctx).expect("transforms");
     let resources = output.template["Resources"].as_object().expect("resources");

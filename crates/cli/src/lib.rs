@@ -171,5 +171,6 @@ fn context(args: &TemplateArgs) -> Context {
         region: args.region.clone(),
         account_id: args.account_id.clone(),
         parameter_values,
+        ..Context::default()
     }
 }

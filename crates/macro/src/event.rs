@@ -50,6 +50,8 @@ impl fmt::Debug for MacroEvent {
 pub struct MalformedEvent {
     /// Empty when the event has no readable `requestId`.
     pub request_id: String,
+    /// Empty when the event has no readable `transformId`; kept for the logs.
+    pub transform_id: String,
     /// Every problem found, in field order. Never empty.
     pub problems: Vec<String>,
 }
@@ -65,6 +67,7 @@ impl MacroEvent {
         let Value::Object(mut fields) = event else {
             return Err(MalformedEvent {
                 request_id: String::new(),
+                transform_id: String::new(),
                 problems: vec![format!(
                     "the event must be a JSON object, found {}",
                     type_name(&event)
@@ -107,6 +110,7 @@ impl MacroEvent {
         } else {
             Err(MalformedEvent {
                 request_id,
+                transform_id,
                 problems,
             })
         }
@@ -119,6 +123,7 @@ impl MacroEvent {
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             parameter_values: self.template_parameter_values.clone(),
+            ..Context::default()
         }
     }
 }
@@ -262,6 +267,7 @@ mod tests {
         raw.as_object_mut().expect("object").remove("fragment");
         let error = MacroEvent::from_value(raw).expect_err("no fragment");
         assert_eq!(error.request_id, "req-1");
+        assert_eq!(error.transform_id, "123456789012::Gradual");
         assert_eq!(error.problems, vec!["`fragment` is missing"]);
         assert_eq!(
             error.to_string(),

@@ -77,6 +77,11 @@ impl TransformErrors {
         }
     }
 
+    /// A single error.
+    pub fn one(error: TransformError) -> Self {
+        Self(vec![error])
+    }
+
     pub fn as_slice(&self) -> &[TransformError] {
         &self.0
     }

@@ -17,7 +17,8 @@ use crate::path::TemplatePath;
 use crate::preference::Hook;
 use crate::scope::Scope;
 
-const FUNCTION_ARN_PREFIX: &str = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:";
+const FUNCTION_ARN_PREFIX: &str =
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:";
 
 /// The inline policy of the generated CodeDeploy service role: invoke on the hooks of the
 /// deployments that use it, and publish on their trigger topics. `None` when there is nothing
@@ -31,7 +32,10 @@ pub(crate) fn service_role_policy(
     let mut topics = Vec::new();
     for deployment in deployments.iter().filter(|d| d.preference.role.is_none()) {
         let preference = deployment.preference;
-        for hook in [&preference.pre_traffic, &preference.post_traffic].into_iter().flatten() {
+        for hook in [&preference.pre_traffic, &preference.post_traffic]
+            .into_iter()
+            .flatten()
+        {
             push_unique(&mut hooks, hook_arn(hook, resources, scope));
         }
         match &preference.triggers {
@@ -52,7 +56,9 @@ pub(crate) fn service_role_policy(
     }
     let mut statements = Vec::new();
     if !hooks.is_empty() {
-        statements.push(json!({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": hooks}));
+        statements.push(
+            json!({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": hooks}),
+        );
     }
     if !topics.is_empty() {
         statements.push(json!({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topics}));
@@ -69,7 +75,11 @@ pub(crate) fn service_role_policy(
 /// The ARN CodeDeploy invokes for a hook.
 fn hook_arn(hook: &Hook, resources: &Map<String, Value>, scope: &Scope<'_>) -> Value {
     if let Some(function) = &hook.function {
-        return conditional_on(resources, function, json!({"Fn::GetAtt": [function, "Arn"]}));
+        return conditional_on(
+            resources,
+            function,
+            json!({"Fn::GetAtt": [function, "Arn"]}),
+        );
     }
     match &hook.value {
         Value::String(name) if name.starts_with("arn:") => hook.value.clone(),
@@ -80,7 +90,9 @@ fn hook_arn(hook: &Hook, resources: &Map<String, Value>, scope: &Scope<'_>) -> V
                 Value::String(known) if known.starts_with("arn:") => value.clone(),
                 Value::String(known) => json!({"Fn::Sub": format!("{FUNCTION_ARN_PREFIX}{known}")}),
                 _ if is_arn_attribute(value) => value.clone(),
-                _ => json!({"Fn::Sub": [format!("{FUNCTION_ARN_PREFIX}${{Hook}}"), {"Hook": value}]}),
+                _ => {
+                    json!({"Fn::Sub": [format!("{FUNCTION_ARN_PREFIX}${{Hook}}"), {"Hook": value}]})
+                }
             }
         }
     }
@@ -88,7 +100,9 @@ fn hook_arn(hook: &Hook, resources: &Map<String, Value>, scope: &Scope<'_>) -> V
 
 fn is_arn_attribute(value: &Value) -> bool {
     match value.as_object().and_then(intrinsic::classify) {
-        Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => parts.get(1) == Some(&Value::from("Arn")),
+        Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => {
+            parts.get(1) == Some(&Value::from("Arn"))
+        }
         Some(Intrinsic::Function("Fn::GetAtt", Value::String(dotted))) => dotted.ends_with(".Arn"),
         _ => false,
     }
@@ -118,7 +132,10 @@ pub(crate) struct HookGrants {
     pub warnings: Vec<Warning>,
 }
 
-pub(crate) fn hook_grants(deployments: &[Deployment<'_>], resources: &Map<String, Value>) -> HookGrants {
+pub(crate) fn hook_grants(
+    deployments: &[Deployment<'_>],
+    resources: &Map<String, Value>,
+) -> HookGrants {
     // hook function -> the deployments it serves, and where the first reference was written.
     let mut served: BTreeMap<&str, (Vec<&Deployment<'_>>, TemplatePath)> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
@@ -140,7 +157,11 @@ pub(crate) fn hook_grants(deployments: &[Deployment<'_>], resources: &Map<String
                 order.push(function);
                 (Vec::new(), path)
             });
-            if !entry.0.iter().any(|d| d.function_id == deployment.function_id) {
+            if !entry
+                .0
+                .iter()
+                .any(|d| d.function_id == deployment.function_id)
+            {
                 entry.0.push(deployment);
             }
         }
@@ -151,7 +172,9 @@ pub(crate) fn hook_grants(deployments: &[Deployment<'_>], resources: &Map<String
         warnings: Vec::new(),
     };
     for hook in order {
-        let Some((targets, path)) = served.get(hook) else { continue };
+        let Some((targets, path)) = served.get(hook) else {
+            continue;
+        };
         let statements = hook_statements(targets, resources);
         match template_role(resources, hook) {
             Some(role) => {
@@ -201,8 +224,13 @@ fn hook_statements(targets: &[&Deployment<'_>], resources: &Map<String, Value>) 
             Some(condition) => json!({"Fn::If": [condition, group, {"Ref": "AWS::NoValue"}]}),
             None => group,
         });
-        let function_versions = json!({"Fn::Sub": format!("${{{}.Arn}}:*", deployment.function_id)});
-        versions.push(conditional_on(resources, deployment.function_id, function_versions));
+        let function_versions =
+            json!({"Fn::Sub": format!("${{{}.Arn}}:*", deployment.function_id)});
+        versions.push(conditional_on(
+            resources,
+            deployment.function_id,
+            function_versions,
+        ));
     }
     json!([
         {
@@ -229,7 +257,9 @@ fn hook_statements(targets: &[&Deployment<'_>], resources: &Map<String, Value>) 
 fn template_role<'r>(resources: &'r Map<String, Value>, function: &str) -> Option<&'r str> {
     let role = resources.get(function)?.get("Properties")?.get("Role")?;
     let role_id = match role.as_object().and_then(intrinsic::classify)? {
-        Intrinsic::Function("Fn::GetAtt", Value::Array(parts)) if parts.get(1) == Some(&Value::from("Arn")) => {
+        Intrinsic::Function("Fn::GetAtt", Value::Array(parts))
+            if parts.get(1) == Some(&Value::from("Arn")) =>
+        {
             parts.first()?.as_str()?
         }
         Intrinsic::Function("Fn::GetAtt", Value::String(dotted)) => dotted.strip_suffix(".Arn")?,

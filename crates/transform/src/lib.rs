@@ -15,6 +15,7 @@ mod intrinsic;
 mod lambda;
 mod limits;
 mod path;
+mod plan;
 mod preference;
 mod publish;
 mod refs;
@@ -26,11 +27,14 @@ mod template;
 pub use error::{ErrorKind, TransformError, TransformErrors, Warning};
 pub use limits::{check_limits, LimitExceeded, MAX_RESOURCES, MAX_TEMPLATE_BYTES};
 pub use path::{Segment, TemplatePath};
+pub use plan::{plan, Plan};
 
 use serde_json::{Map, Value};
 
 /// Everything the transform may depend on besides the template itself.
-#[derive(Clone, Debug, Default)]
+///
+/// Build it with `..Context::default()` so that new settings don't break callers.
+#[derive(Clone, Debug)]
 pub struct Context {
     /// The region the stack is deployed to; `AWS::Region`, and the source of `AWS::Partition`.
     pub region: String,
@@ -40,6 +44,43 @@ pub struct Context {
     /// `Default`. Strings of the form `{{IntrinsicFunction:...}}` are CloudFormation
     /// placeholders and count as unknown.
     pub parameter_values: Map<String, Value>,
+    /// The name this macro is registered under. A preview removes it from the template's
+    /// `Transform` section, as CloudFormation does before calling the macro.
+    pub macro_name: String,
+    /// The function names of the ready-made hooks installed with gradual (`template.yaml`),
+    /// wired in for preferences that ask for a smoke test but name no hooks of their own.
+    pub installed_hooks: InstalledHooks,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            account_id: "123456789012".to_owned(),
+            parameter_values: Map::new(),
+            macro_name: DEFAULT_MACRO_NAME.to_owned(),
+            installed_hooks: InstalledHooks::default(),
+        }
+    }
+}
+
+/// The macro name `template.yaml` registers unless told otherwise.
+pub const DEFAULT_MACRO_NAME: &str = "Gradual";
+
+/// Function names of gradual's ready-made hooks, as `template.yaml` names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstalledHooks {
+    pub pre_traffic: String,
+    pub post_traffic: String,
+}
+
+impl Default for InstalledHooks {
+    fn default() -> Self {
+        Self {
+            pre_traffic: "gradual-pre-traffic".to_owned(),
+            post_traffic: "gradual-post-traffic".to_owned(),
+        }
+    }
 }
 
 /// Counts for logs and reports.
@@ -63,14 +104,15 @@ pub struct Output {
 ///
 /// Every other resource, and every other part of the template, comes out unchanged, with the
 /// same values in the same key order.
-pub fn transform(template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
+pub fn transform(mut template: Value, ctx: &Context) -> Result<Output, TransformErrors> {
+    remove_transform(&mut template, &ctx.macro_name);
     template::run(template, ctx)
 }
 
 /// Removes `macro_name` from the template's `Transform` section, as CloudFormation does before
 /// it hands the template to the macro; a preview of the processed template must not name the
 /// transform that produced it. Other transforms (SAM's, say) stay, in their order.
-pub fn remove_transform(template: &mut Value, macro_name: &str) {
+fn remove_transform(template: &mut Value, macro_name: &str) {
     let Some(root) = template.as_object_mut() else {
         return;
     };

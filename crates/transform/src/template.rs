@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::codedeploy::{self, Deployment};
 use crate::digest::short_digest;
-use crate::iam;
 use crate::error::{ErrorKind, TransformError, TransformErrors, Warning};
+use crate::iam;
 use crate::lambda::{self, FUNCTION_TYPE};
 use crate::path::TemplatePath;
 use crate::preference::{self, Preference, Reading};
@@ -44,16 +44,14 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     };
     let Value::Object(mut root) = template else {
         let error = wrong_type(TemplatePath::root(), "a template object", &template);
-        return Err(TransformErrors::from_vec(vec![error]).unwrap_or_else(|| unreachable_empty()));
+        return Err(TransformErrors::one(error));
     };
     let resources = match root.get("Resources") {
         None => return Ok(unchanged(Value::Object(root))),
         Some(Value::Object(resources)) => resources,
         Some(other) => {
             let error = wrong_type(TemplatePath::root().key("Resources"), "an object", other);
-            return Err(
-                TransformErrors::from_vec(vec![error]).unwrap_or_else(|| unreachable_empty())
-            );
+            return Err(TransformErrors::one(error));
         }
     };
 
@@ -107,7 +105,10 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     for (id, _) in &hook_grants.policies {
         if resources.contains_key(id) {
             let function = id.trim_end_matches("HookPolicy");
-            errors.push(TransformError::new(TemplatePath::resource(function), ErrorKind::LogicalIdCollision(id.clone())));
+            errors.push(TransformError::new(
+                TemplatePath::resource(function),
+                ErrorKind::LogicalIdCollision(id.clone()),
+            ));
         }
     }
     check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
@@ -124,12 +125,10 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
                 apply_code_sha256(object, m);
             }
         }
-        let generated = by_id
-            .get(id.as_str())
-            .map(|m| {
-                let waits_for = hook_grants.policies_by_function.get(id.as_str());
-                generate(m, deployment_of.get(id.as_str()).copied(), waits_for)
-            });
+        let generated = by_id.get(id.as_str()).map(|m| {
+            let waits_for = hook_grants.policies_by_function.get(id.as_str());
+            generate(m, deployment_of.get(id.as_str()).copied(), waits_for)
+        });
         rebuilt.insert(id.clone(), resource);
         for (generated_id, generated_resource) in generated.into_iter().flatten() {
             rebuilt.insert(generated_id, generated_resource);
@@ -182,15 +181,6 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         warnings,
         stats,
     })
-}
-
-/// `TransformErrors::from_vec` only refuses an empty list, and callers above never pass one.
-fn unreachable_empty() -> TransformErrors {
-    TransformErrors::from_vec(vec![TransformError::new(
-        TemplatePath::root(),
-        ErrorKind::invalid("internal error: empty error list"),
-    )])
-    .unwrap_or_else(|| unreachable_empty())
 }
 
 fn member_name(member: Member) -> &'static str {
@@ -578,4 +568,24 @@ fn check_shared_ids(
             ));
         }
     }
+}
+
+/// Every managed function's alias name and enabled preference, in template order, for views
+/// such as the deployment plan. Call it on a template that [`run`] accepts.
+pub(crate) fn deployments_of(
+    template: &Value,
+    ctx: &Context,
+) -> Vec<(String, String, Option<Box<Preference>>)> {
+    let Some(root) = template.as_object() else {
+        return Vec::new();
+    };
+    let Some(resources) = root.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let scope = Scope::new(root, ctx);
+    let mut ignored = Vec::new();
+    read_functions(resources, &scope, &mut ignored)
+        .into_iter()
+        .map(|m| (m.id, m.publication.alias_name, m.preference))
+        .collect()
 }

@@ -8,6 +8,7 @@ fn context() -> Context {
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
         parameter_values: serde_json::Map::new(),
+        ..Context::default()
     }
 }
 
