@@ -3,13 +3,15 @@
 //! `errors.txt`. Each fixture is its own named test. `GRADUAL_BLESS=1` rewrites the expected
 //! files from the current behaviour (review the diff before committing).
 //!
+//! Every directory under `fixtures/plan` must give its committed `plan.txt` and `plan.json`.
+//!
 //! A fixture may carry `context.json` (`{"region", "account_id", "parameters"}`) to transform
 //! with other parameter values or another region.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use gradual_transform::{transform, Context};
+use gradual_transform::{plan, transform, Context};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Map, Value};
 
@@ -118,6 +120,18 @@ fn run_ok(dir: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+fn run_plan(dir: &Path) -> Result<(), Failed> {
+    let document = read_input(dir)?;
+    let ctx = context(dir)?;
+    let plan =
+        plan(&document.value, &ctx).map_err(|errors| format!("expected a plan, got:\n{errors}"))?;
+    compare(&dir.join("plan.txt"), &plan.to_text())?;
+    compare(
+        &dir.join("plan.json"),
+        &(serde_json::to_string_pretty(&plan.to_json())? + "\n"),
+    )
+}
+
 fn run_err(dir: &Path) -> Result<(), Failed> {
     let document = read_input(dir)?;
     let ctx = context(dir)?;
@@ -192,6 +206,15 @@ fn main() {
                 .unwrap_or_default()
         );
         trials.push(Trial::test(name, move || run_err(&dir)));
+    }
+    for dir in cases("plan") {
+        let name = format!(
+            "plan::{}",
+            dir.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        trials.push(Trial::test(name, move || run_plan(&dir)));
     }
     trials.push(Trial::test("cfn_lint::ok_outputs", lint_outputs));
     libtest_mimic::run(&args, trials).exit();

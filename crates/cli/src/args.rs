@@ -28,6 +28,29 @@ pub(crate) enum Command {
     /// error: `FILE: ok: N functions rewritten, M resources added`. Exit status: 0 valid,
     /// 1 the template has errors, 2 usage or input problems.
     Check(TemplateArgs),
+    /// Show what deploying the template will do, function by function.
+    ///
+    /// For every function with a DeploymentPreference: the traffic schedule (minute → percent on
+    /// the new version) and its total duration, the hooks in order with their one-hour limit,
+    /// the alarms, and the rollback events; then the stack-level facts that surprise people.
+    /// Errors are printed as `transform` does. Exit status as for `check`.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) template: TemplateArgs,
+
+    /// Output syntax
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub(crate) format: PlanFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +71,20 @@ pub(crate) struct TemplateArgs {
     /// The account the stack would deploy to (`AWS::AccountId`).
     #[arg(long, value_name = "ID", default_value = "123456789012")]
     pub(crate) account_id: String,
+
+    /// The name the gradual macro is registered under (template.yaml's MacroName); it is
+    /// removed from the template's Transform section, as CloudFormation does.
+    #[arg(long, value_name = "NAME", default_value = gradual_transform::DEFAULT_MACRO_NAME)]
+    pub(crate) macro_name: String,
+
+    /// Function name of the installed pre-traffic hook (template.yaml's PreTrafficHookName),
+    /// wired in for a SmokeTest that names no hooks.
+    #[arg(long, value_name = "NAME", default_value = "gradual-pre-traffic")]
+    pub(crate) pre_traffic_hook: String,
+
+    /// Function name of the installed post-traffic hook (template.yaml's PostTrafficHookName).
+    #[arg(long, value_name = "NAME", default_value = "gradual-post-traffic")]
+    pub(crate) post_traffic_hook: String,
 }
 
 #[derive(Debug, Args)]

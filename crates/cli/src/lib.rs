@@ -18,11 +18,11 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
 use clap::Parser as _;
-use gradual_transform::{check_limits, Context};
+use gradual_transform::{check_limits, Context, InstalledHooks};
 use gradual_yaml::Format;
 use serde_json::{Map, Value};
 
-use crate::args::{Cli, Command, OutputFormat, TemplateArgs};
+use crate::args::{Cli, Command, OutputFormat, PlanFormat, TemplateArgs};
 use crate::render::Source;
 
 /// The template transformed or checked cleanly.
@@ -78,6 +78,7 @@ fn execute(
     let (template_args, output_format) = match &command {
         Command::Transform(transform) => (&transform.template, transform.format),
         Command::Check(check) => (check, None),
+        Command::Plan(plan) => (&plan.template, None),
     };
     let (name, text) = read_template(&template_args.template, stdin)?;
     let (document, format) =
@@ -121,6 +122,17 @@ fn execute(
                     json.push('\n');
                     json
                 }
+            };
+            stdout.write_all(body.as_bytes())?;
+            stdout.flush()?;
+        }
+        Command::Plan(plan_args) => {
+            // `transform` above has already reported every error the plan could hit.
+            let plan = gradual_transform::plan(&document.value, &context)
+                .map_err(|errors| anyhow!("{errors}"))?;
+            let body = match plan_args.format {
+                PlanFormat::Text => plan.to_text(),
+                PlanFormat::Json => serde_json::to_string_pretty(&plan.to_json())? + "\n",
             };
             stdout.write_all(body.as_bytes())?;
             stdout.flush()?;
@@ -171,6 +183,10 @@ fn context(args: &TemplateArgs) -> Context {
         region: args.region.clone(),
         account_id: args.account_id.clone(),
         parameter_values,
-        ..Context::default()
+        macro_name: args.macro_name.clone(),
+        installed_hooks: InstalledHooks {
+            pre_traffic: args.pre_traffic_hook.clone(),
+            post_traffic: args.post_traffic_hook.clone(),
+        },
     }
 }

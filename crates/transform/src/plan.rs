@@ -81,8 +81,15 @@ fn deployment_plan(preference: &Preference) -> DeploymentPlan {
                 .collect()
         }
     };
+    let config = match (preference.schedule, &preference.config_name) {
+        (Some(schedule), Value::String(predefined)) => {
+            format!("{predefined} ({})", schedule.name())
+        }
+        (Some(schedule), _) => schedule.name(),
+        (None, other) => display(other),
+    };
     DeploymentPlan {
-        config: display(&preference.config_name),
+        config,
         schedule: preference.schedule,
         pre_traffic: preference.pre_traffic.as_ref().map(|h| display(&h.value)),
         post_traffic: preference.post_traffic.as_ref().map(|h| display(&h.value)),
@@ -215,7 +222,7 @@ impl Plan {
                 let state = if d.alarms_enabled {
                     "watched"
                 } else {
-                    "listed but ignored (IgnoreAlarms)"
+                    "ignored: IgnoreAlarms"
                 };
                 let _ = writeln!(out, "  alarms ({state})  {}", d.alarms.join(", "));
             }

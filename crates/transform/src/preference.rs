@@ -247,10 +247,18 @@ impl Reader<'_> {
         let mut generated = BTreeMap::new();
         let mut schedules = Vec::new();
         let config = self.map_type(&resolved, raw, path, &mut generated, &mut schedules, errors);
-        // Known only when every way the type can turn out is the same schedule.
+        // Known when every way the type can turn out is the same schedule, or when the values
+        // known now decide which way it turns out.
         let schedule = match schedules.split_first() {
             Some((Some(first), rest)) if rest.iter().all(|s| *s == Some(*first)) => Some(*first),
-            _ => None,
+            _ => match self.scope.resolve(raw, path, &mut Vec::new()) {
+                Value::String(name) => match schedule::interpret(&name) {
+                    Meaning::Predefined(predefined) => Some(predefined_schedule(predefined)),
+                    Meaning::Generated(schedule) => Some(schedule),
+                    _ => None,
+                },
+                _ => None,
+            },
         };
         (config, generated, schedule)
     }
