@@ -43,3 +43,12 @@ test: venv check unit $(TEST_TARGETS)
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# Builds the CLI and shows what CloudFormation would deploy for the bundled example, then the
+# deployment plan for it.
+demo:
+	$(CARGO) build --release --locked -p gradual-cli
+	./target/release/gradual transform examples/orders-service.yaml
+	@echo
+	@echo "# gradual plan examples/orders-service.yaml"
+	./target/release/gradual plan examples/orders-service.yaml
