@@ -18,7 +18,7 @@ pub(crate) const COMBINED_CONDITION_ID: &str = "ServerlessCodeDeployCondition";
 const MAX_OR_ARGUMENTS: usize = 10;
 
 /// One function's enabled preference, with what it brings from the function.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Deployment<'a> {
     pub function_id: &'a str,
     pub preference: &'a Preference,
@@ -142,8 +142,13 @@ pub(crate) fn shared(
         };
     }
     // The shared resources exist whenever any group does: unconditionally if any group is
-    // unconditional, otherwise under the OR of the groups' conditions.
-    let shared_condition = if deployments.iter().any(|d| d.condition.is_none()) {
+    // unconditional, otherwise under the OR of the groups' conditions. Nothing to decide when
+    // the template already has them (from the SAM transform).
+    let needs_role = deployments.iter().any(|d| d.preference.role.is_none());
+    let generates_shared = !existing.contains_key(APPLICATION_ID)
+        || (needs_role && !existing.contains_key(SERVICE_ROLE_ID));
+    let shared_condition = if !generates_shared || deployments.iter().any(|d| d.condition.is_none())
+    {
         None
     } else {
         let mut names: Vec<Value> = deployments
@@ -182,7 +187,6 @@ pub(crate) fn shared(
             with_condition("AWS::CodeDeploy::Application", Value::Object(properties)),
         ));
     }
-    let needs_role = deployments.iter().any(|d| d.preference.role.is_none());
     if needs_role && !existing.contains_key(SERVICE_ROLE_ID) {
         let mut properties = Map::new();
         properties.insert(

@@ -19,6 +19,7 @@ mod plan;
 mod preference;
 mod publish;
 mod refs;
+mod sam;
 mod schedule;
 mod scope;
 mod suggest;

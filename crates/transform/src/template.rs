@@ -14,6 +14,7 @@ use crate::path::TemplatePath;
 use crate::preference::{self, Preference, Reading};
 use crate::publish::{self, wrong_type, Publication};
 use crate::refs::{self, Member, Target};
+use crate::sam;
 use crate::scope::Scope;
 use crate::suggest::closest;
 use crate::{Context, Output, Stats};
@@ -98,9 +99,24 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         .collect();
     let deployment_of: BTreeMap<&str, &Deployment<'_>> =
         deployments.iter().map(|d| (d.function_id, d)).collect();
-    let service_role_policy = iam::service_role_policy(&deployments, resources, &scope);
-    let shared = codedeploy::shared(&deployments, resources, service_role_policy);
-    let hook_grants = iam::hook_grants(&deployments, resources);
+    let adopted = sam::adopt(resources, &mut errors);
+    let adopted_by_resource: BTreeMap<&str, &sam::Adopted> = adopted
+        .iter()
+        .flat_map(|a| [(a.group_id.as_str(), a), (a.alias_id.as_str(), a)])
+        .collect();
+    let all_deployments: Vec<Deployment<'_>> = deployments
+        .iter()
+        .cloned()
+        .chain(adopted.iter().map(|a| Deployment {
+            function_id: &a.function_id,
+            preference: &a.preference,
+            condition: a.condition.clone(),
+            tags: None,
+        }))
+        .collect();
+    let service_role_policy = iam::service_role_policy(&all_deployments, resources, &scope);
+    let shared = codedeploy::shared(&all_deployments, resources, service_role_policy.clone());
+    let hook_grants = iam::hook_grants(&all_deployments, resources);
     warnings.extend(hook_grants.warnings.iter().cloned());
     for (id, _) in &hook_grants.policies {
         if resources.contains_key(id) {
@@ -117,6 +133,17 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     for (id, resource) in resources {
         let mut resource = resource.clone();
         let is_function = resource_type(&resource) == Some(FUNCTION_TYPE);
+        if id == codedeploy::SERVICE_ROLE_ID && !all_deployments.is_empty() {
+            sam::narrow_service_role(&mut resource, service_role_policy.clone());
+        }
+        if let Some(adopted) = adopted_by_resource.get(id.as_str()) {
+            adopt_changes(
+                &mut resource,
+                id,
+                adopted,
+                &hook_grants.policies_by_function,
+            );
+        }
         if let Value::Object(object) = &mut resource {
             if is_function {
                 strip_owned(object);
@@ -499,6 +526,39 @@ fn generate(
         ));
     }
     generated
+}
+
+/// What gradual changes on a resource SAM generated: a group's config name, when it names a
+/// schedule gradual generates, and an alias's wait for its hooks' policies.
+fn adopt_changes(
+    resource: &mut Value,
+    id: &str,
+    adopted: &sam::Adopted,
+    policies_by_function: &BTreeMap<String, Vec<String>>,
+) {
+    let Some(object) = resource.as_object_mut() else {
+        return;
+    };
+    if id == adopted.group_id {
+        if let (Some(config), Some(Value::Object(properties))) =
+            (&adopted.config_name, object.get_mut("Properties"))
+        {
+            properties.insert("DeploymentConfigName".into(), config.clone());
+        }
+    } else if let Some(policies) = policies_by_function.get(&adopted.function_id) {
+        let mut depends_on = match object.get("DependsOn") {
+            Some(Value::Array(names)) => names.clone(),
+            Some(name) => vec![name.clone()],
+            None => Vec::new(),
+        };
+        for policy in policies {
+            let policy = Value::String(policy.clone());
+            if !depends_on.contains(&policy) {
+                depends_on.push(policy);
+            }
+        }
+        object.insert("DependsOn".into(), Value::Array(depends_on));
+    }
 }
 
 /// Generated deployment groups, shared resources and conditions must not take a name the
