@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use gradual_transform::{plan, transform, Context};
 use libtest_mimic::{Arguments, Failed, Trial};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

@@ -53,7 +53,10 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
 pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     let preference = deployment.preference;
     let mut properties = Map::new();
-    properties.insert("AlarmConfiguration".into(), alarm_configuration(preference));
+    properties.insert(
+        "AlarmConfiguration".into(),
+        alarm_configuration(preference, deployment.function_id),
+    );
     properties.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
     let rollback = if preference.rollback_events.is_empty() {
         json!({"Enabled": false})
@@ -92,8 +95,20 @@ pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
 /// Always present: with no alarms it is an explicit, disabled, empty configuration, so that
 /// removing `Alarms` from a template detaches the alarms from the group instead of leaving the
 /// old ones attached.
-fn alarm_configuration(preference: &Preference) -> Value {
+fn alarm_configuration(preference: &Preference, function_id: &str) -> Value {
+    let guard_alarms: Vec<Value> = preference
+        .guard
+        .as_ref()
+        .map(|guard| {
+            guard
+                .alarm_ids(function_id)
+                .into_iter()
+                .map(|id| json!({"Ref": id}))
+                .collect()
+        })
+        .unwrap_or_default();
     let build = |alarms: &[Value]| {
+        let alarms: Vec<Value> = alarms.iter().chain(&guard_alarms).cloned().collect();
         let mut configuration = Map::new();
         configuration.insert(
             "Alarms".into(),

@@ -10,6 +10,7 @@
 mod codedeploy;
 mod digest;
 mod error;
+mod guard;
 mod iam;
 mod intrinsic;
 mod lambda;

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::codedeploy::{self, Deployment};
 use crate::digest::short_digest;
 use crate::error::{ErrorKind, TransformError, TransformErrors, Warning};
+use crate::guard;
 use crate::iam;
 use crate::lambda::{self, FUNCTION_TYPE};
 use crate::path::TemplatePath;
@@ -17,7 +18,7 @@ use crate::refs::{self, Member, Target};
 use crate::sam;
 use crate::scope::Scope;
 use crate::suggest::closest;
-use crate::{Context, Output, Stats};
+use crate::{Context, InstalledHooks, Output, Stats};
 
 /// One function gradual rewrites.
 #[derive(Debug)]
@@ -59,7 +60,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     let mut errors = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let scope = Scope::new(&root, ctx);
-    let mut managed = read_functions(resources, &scope, &mut errors);
+    let mut managed = read_functions(resources, &scope, &ctx.installed_hooks, &mut errors);
     assign_logical_ids(&mut managed, resources, &mut errors);
 
     let by_id: BTreeMap<&str, &Managed> = managed.iter().map(|m| (m.id.as_str(), m)).collect();
@@ -154,10 +155,25 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
         let generated = by_id.get(id.as_str()).map(|m| {
             let waits_for = hook_grants.policies_by_function.get(id.as_str());
-            generate(m, deployment_of.get(id.as_str()).copied(), waits_for)
+            let deployment = deployment_of.get(id.as_str()).copied();
+            if deployment.is_some_and(|d| d.preference.uses_installed_hooks) {
+                tag_for_installed_hooks(&mut resource);
+            }
+            generate(m, deployment, waits_for)
         });
         rebuilt.insert(id.clone(), resource);
         for (generated_id, generated_resource) in generated.into_iter().flatten() {
+            let is_checked_elsewhere = generated_id.starts_with(&format!("{id}Version"))
+                || generated_id.starts_with(&format!("{id}Alias"))
+                || generated_id == codedeploy::group_logical_id(id);
+            if !is_checked_elsewhere && resources.contains_key(&generated_id) {
+                errors.push(TransformError::new(
+                    TemplatePath::resource(id)
+                        .key("Properties")
+                        .key("DeploymentPreference"),
+                    ErrorKind::LogicalIdCollision(generated_id.clone()),
+                ));
+            }
             rebuilt.insert(generated_id, generated_resource);
         }
     }
@@ -225,6 +241,7 @@ fn resource_type(resource: &Value) -> Option<&str> {
 fn read_functions(
     resources: &Map<String, Value>,
     scope: &Scope<'_>,
+    installed_hooks: &InstalledHooks,
     errors: &mut Vec<TransformError>,
 ) -> Vec<Managed> {
     let mut managed = Vec::new();
@@ -269,7 +286,11 @@ fn read_functions(
                 ));
             }
         }
-        let reader = preference::Reader { scope, resources };
+        let reader = preference::Reader {
+            scope,
+            resources,
+            installed_hooks,
+        };
         let preference_path = properties_path.key("DeploymentPreference");
         let preference = properties
             .get("DeploymentPreference")
@@ -497,8 +518,28 @@ fn generate(
     if let Some(policy) = &m.update_replace_policy {
         alias.insert("UpdateReplacePolicy".into(), policy.clone());
     }
-    if let Some(policies) = waits_for {
-        alias.insert("DependsOn".into(), json!(policies));
+    let guard_alarms = deployment
+        .and_then(|d| d.preference.guard.as_ref().map(|guard| (d, guard)))
+        .map(|(d, guard)| {
+            let target = guard::Target {
+                function_id: &m.id,
+                alias_name: &publication.alias_name,
+                version_id: &m.version_id,
+                condition: m.condition.as_ref(),
+                tags: d.tags.as_ref(),
+            };
+            guard::alarms(guard, &target)
+        })
+        .unwrap_or_default();
+    // The alias update starts the deployment, so it waits for the hooks' permissions and for
+    // the guard alarms to watch the new version.
+    let depends_on: Vec<&String> = waits_for
+        .into_iter()
+        .flatten()
+        .chain(guard_alarms.iter().map(|(id, _)| id))
+        .collect();
+    if !depends_on.is_empty() {
+        alias.insert("DependsOn".into(), json!(depends_on));
     }
     if let Some(deployment) = deployment {
         alias.insert("UpdatePolicy".into(), codedeploy::update_policy(deployment));
@@ -524,8 +565,42 @@ fn generate(
             codedeploy::group_logical_id(&m.id),
             codedeploy::deployment_group(deployment),
         ));
+        generated.extend(guard_alarms);
+        if let Some(test) = &deployment.preference.smoke_test {
+            let target = guard::Target {
+                function_id: &m.id,
+                alias_name: &publication.alias_name,
+                version_id: &m.version_id,
+                condition: m.condition.as_ref(),
+                tags: deployment.tags.as_ref(),
+            };
+            generated.push(guard::smoke_test_parameter(test, &target));
+        }
     }
     generated
+}
+
+/// The tag that lets gradual's installed hooks invoke this function and read its versions, and
+/// nothing else in the account. Tags are not part of a version, so no new version results.
+fn tag_for_installed_hooks(function: &mut Value) {
+    let Some(Value::Object(properties)) = function.get_mut("Properties") else {
+        return;
+    };
+    let tag = json!({"Key": guard::MANAGED_TAG_KEY, "Value": "true"});
+    match properties.get_mut("Tags") {
+        Some(Value::Array(tags)) => {
+            if !tags
+                .iter()
+                .any(|t| t.get("Key") == Some(&Value::from(guard::MANAGED_TAG_KEY)))
+            {
+                tags.push(tag);
+            }
+        }
+        Some(_) => {}
+        None => {
+            properties.insert("Tags".into(), json!([tag]));
+        }
+    }
 }
 
 /// What gradual changes on a resource SAM generated: a group's config name, when it names a
@@ -644,7 +719,7 @@ pub(crate) fn deployments_of(
     };
     let scope = Scope::new(root, ctx);
     let mut ignored = Vec::new();
-    read_functions(resources, &scope, &mut ignored)
+    read_functions(resources, &scope, &ctx.installed_hooks, &mut ignored)
         .into_iter()
         .map(|m| (m.id, m.publication.alias_name, m.preference))
         .collect()
