@@ -50,6 +50,16 @@ pub enum Status {
     Failure,
 }
 
+impl Status {
+    /// The wire form, also used in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
 /// Why an invocation ended the way it did, for the summary log line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -103,7 +113,7 @@ pub fn invoke(event: Value) -> Invocation {
             let message = malformed.to_string();
             return Invocation {
                 response: failure(malformed.request_id, message),
-                transform_id: String::new(),
+                transform_id: malformed.transform_id,
                 outcome: Outcome::MalformedEvent,
                 stats: Stats::default(),
                 warnings: Vec::new(),

@@ -21,6 +21,8 @@ where
         .json()
         .flatten_event(true)
         .with_target(false)
+        // The current span already carries the Lambda request id; the list would repeat it.
+        .with_span_list(false)
         .with_max_level(LevelFilter::INFO)
         .with_writer(writer)
         .finish()
@@ -45,7 +47,7 @@ pub fn log_invocation(invocation: &Invocation, duration: Duration) {
         request_id,
         transform_id = invocation.transform_id.as_str(),
         outcome = invocation.outcome.as_str(),
-        status = ?invocation.response.status,
+        status = invocation.response.status.as_str(),
         functions_rewritten = invocation.stats.functions,
         resources_added = invocation.stats.resources_added,
         warnings = invocation.warnings.len(),
@@ -169,6 +171,7 @@ mod tests {
         let request_ids: Vec<&Value> = summaries.iter().map(|line| &line["request_id"]).collect();
         assert_eq!(request_ids, ["req-good", "req-broken", "req-malformed"]);
         assert_eq!(summaries[2]["outcome"], "malformed_event");
+        assert_eq!(summaries[2]["transform_id"], "123456789012::Gradual");
         assert_eq!(responses[2].status, Status::Failure);
 
         let everything = lines
@@ -225,6 +228,7 @@ mod tests {
         assert_eq!(summary["request_id"], "req-9");
         assert_eq!(summary["transform_id"], "123456789012::Gradual");
         assert_eq!(summary["outcome"], "transformed");
+        assert_eq!(summary["status"], "success");
         assert_eq!(summary["functions_rewritten"], 3);
         assert_eq!(summary["resources_added"], 7);
         assert_eq!(summary["warnings"], 1);
