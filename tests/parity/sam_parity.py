@@ -55,8 +55,8 @@ class PolicyLoader:
         return {}
 
 
-def sam(template):
-    return sam_transform(json.loads(json.dumps(template)), {}, PolicyLoader())
+def sam(template, parameter_values=None):
+    return sam_transform(json.loads(json.dumps(template)), parameter_values or {}, PolicyLoader())
 
 
 def gradual(binary, template):

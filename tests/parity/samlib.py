@@ -115,22 +115,24 @@ def _execution_role():
     }
 
 
-def restate(template):
+def restate(template, drop_other_serverless=True):
     """The plain-CloudFormation template that asks gradual for what `template` asks SAM for.
 
     Event sources, policies and other SAM-only conveniences are dropped: the comparison is
     about versions, aliases and CodeDeploy. Other serverless resources are dropped too, with
     any output that names them."""
     template = copy.deepcopy(template)
-    global_function = (template.pop("Globals", None) or {}).get("Function", {})
-    template.pop("Transform", None)
+    globals_section = template.pop("Globals", None) or {}
+    global_function = globals_section.get("Function", {})
+    transform = template.pop("Transform", None)
     resources = template.get("Resources", {})
     restated = {}
     dropped = set()
+    keep_other_serverless = not drop_other_serverless
     for logical_id, resource in resources.items():
         kind = resource.get("Type")
         if kind != "AWS::Serverless::Function":
-            if isinstance(kind, str) and kind.startswith("AWS::Serverless::"):
+            if isinstance(kind, str) and kind.startswith("AWS::Serverless::") and not keep_other_serverless:
                 dropped.add(logical_id)
                 continue
             restated[logical_id] = resource
@@ -159,22 +161,69 @@ def restate(template):
         converted["Properties"] = lambda_properties
         restated[logical_id] = converted
     template["Resources"] = restated
+    if keep_other_serverless and any(str(r.get("Type", "")).startswith("AWS::Serverless::") for r in restated.values()):
+        # SAM still has work to do after gradual: `Transform: [Gradual, AWS::Serverless-2016-10-31]`.
+        template["Transform"] = "AWS::Serverless-2016-10-31"
+        remaining_globals = {k: v for k, v in globals_section.items() if k != "Function"}
+        if remaining_globals:
+            template["Globals"] = remaining_globals
+    # Whatever named what SAM would have made from the dropped events (implicit APIs such as
+    # ServerlessRestApi) or the dropped resources can't stay.
+    known = set(restated) | set(template.get("Parameters") or {})
+    while True:
+        dangling = [i for i, r in restated.items()
+                    if r.get("Type") != "AWS::Lambda::Function" and not _names(r.get("Properties")) <= known]
+        if not dangling:
+            break
+        for logical_id in dangling:
+            del restated[logical_id]
+            known.discard(logical_id)
+    for resource in restated.values():
+        if resource.get("Type") == "AWS::Lambda::Function":
+            resource["Properties"] = _without_dangling(resource["Properties"], known)
     outputs = template.get("Outputs")
-    if isinstance(outputs, dict) and dropped:
-        template["Outputs"] = {k: v for k, v in outputs.items() if not (_names(v) & dropped)}
+    if isinstance(outputs, dict):
+        template["Outputs"] = {k: v for k, v in outputs.items() if _names(v) <= known or not _names(v)}
         if not template["Outputs"]:
             del template["Outputs"]
     return template
+
+
+
+def _without_dangling(value, known):
+    """`value` with references to resources SAM would have created from the dropped events
+    (implicit APIs) replaced by a literal, so the restated function stands on its own."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str) and not value["Ref"].startswith("AWS::") \
+                and value["Ref"].split(".")[0] not in known:
+            return f"{value['Ref']}-implicit"
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            def replace(match):
+                name = match.group(1)
+                return match.group(0) if name.startswith("AWS::") or name.split(".")[0] in known else f"{name}-implicit"
+            return {"Fn::Sub": re.sub(r"\$\{([^!}][^}]*)\}", replace, value["Fn::Sub"])}
+        return {k: _without_dangling(v, known) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_dangling(v, known) for v in value]
+    return value
 
 
 def _names(value):
     found = set()
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
+            if key == "Ref" and isinstance(item, str) and not item.startswith("AWS::"):
                 found.add(item.split(".")[0])
             elif key == "Fn::GetAtt" and isinstance(item, list) and item:
                 found.add(str(item[0]).split(".")[0])
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) and item else item
+                variables = item[1] if isinstance(item, list) and len(item) > 1 and isinstance(item[1], dict) else {}
+                if isinstance(text, str):
+                    for name in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                        name = name.split(".")[0]
+                        if name not in variables and not name.startswith("AWS::"):
+                            found.add(name)
             found |= _names(item)
     elif isinstance(value, list):
         for item in value:
