@@ -113,6 +113,13 @@ def deployment_view(output):
                 "AssumeRolePolicyDocument": normalise(resource["Properties"]["AssumeRolePolicyDocument"]),
             }
     for logical_id, resource in view.items():
+        if resource.get("Type") == "AWS::Lambda::Alias" and "DependsOn" in resource:
+            # gradual makes the alias wait for the hook policies it adds (docs/sam-parity.md).
+            waits = [d for d in resource["DependsOn"] if not str(d).endswith("HookPolicy")]
+            if waits:
+                resource["DependsOn"] = waits
+            else:
+                del resource["DependsOn"]
         if resource.get("Type") == "AWS::CodeDeploy::DeploymentGroup":
             properties = resource.get("Properties", {})
             properties.setdefault("AlarmConfiguration", {})
