@@ -3,6 +3,7 @@
 #                     (cargo lambda watch) against the in-process AWS wire-protocol endpoint;
 #                     the other hook cases run in `make unit` (crates/hooks/tests/hooks.rs)
 #   make size-hooks   stripped release size of the hook binaries (cargo lambda build, x86_64)
+#   GRADUAL_EMULATOR_RELEASE=1 make test-hooks   the same end-to-end test on a release build
 
 LAMBDA_BINS += gradual-pre-traffic gradual-post-traffic
 HOOK_BINS := gradual-pre-traffic gradual-post-traffic

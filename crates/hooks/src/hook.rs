@@ -261,6 +261,7 @@ impl Hook {
         check_deadline: Instant,
         log: &Logger,
     ) -> (Status, String) {
+        let started = Instant::now();
         let clients = self.clients.clone();
         let check = Arc::clone(&self.check);
         let task_ids = EventIds {
@@ -316,8 +317,11 @@ impl Hook {
                 task.abort();
                 (
                     Status::Failed,
-                    "the check did not finish before the deadline (Lambda deadline minus the reporting margin)"
-                        .to_owned(),
+                    format!(
+                        "the check did not finish before the deadline ({} ms after it started; \
+                         the Lambda deadline minus the reporting margin)",
+                        millis(started.elapsed())
+                    ),
                 )
             }
         }

@@ -262,6 +262,7 @@ impl Response {
 }
 
 async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
+    let _ = stream.set_nodelay(true);
     let mut stream = BufReader::new(stream);
     while let Some(request) = read_request(&mut stream).await {
         let response = route(&request, &state);
@@ -278,10 +279,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        let stream = stream.get_mut();
-        if stream.write_all(head.as_bytes()).await.is_err()
-            || stream.write_all(&response.body).await.is_err()
-        {
+        // One write per response: head and body in separate segments would meet the client's
+        // delayed ACK and add ~40 ms to every call.
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(&response.body);
+        if stream.get_mut().write_all(&bytes).await.is_err() {
             return;
         }
     }
