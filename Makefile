@@ -52,3 +52,9 @@ demo:
 	@echo
 	@echo "# gradual plan examples/orders-service.yaml"
 	./target/release/gradual plan examples/orders-service.yaml
+
+# Speed and memory against the serde_json floor and aws-sam-translator; prints a table and
+# writes bench/results.json. Not part of `make test`: figures are not assertions.
+.PHONY: bench
+bench: venv
+	$(VENV_BIN)/python bench/run.py

@@ -113,3 +113,30 @@ mod tests {
         assert_eq!(TemplatePath::root().to_string(), "<template>");
     }
 }
+
+/// A place reached while walking a document, kept on the stack: building a [`TemplatePath`]
+/// at every node would allocate for each one, and a path is only needed for an error.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Crumb<'a> {
+    At(&'a TemplatePath),
+    Key(&'a Crumb<'a>, &'a str),
+    Index(&'a Crumb<'a>, usize),
+}
+
+impl<'a> Crumb<'a> {
+    pub(crate) fn key(&'a self, key: &'a str) -> Crumb<'a> {
+        Crumb::Key(self, key)
+    }
+
+    pub(crate) fn index(&'a self, index: usize) -> Crumb<'a> {
+        Crumb::Index(self, index)
+    }
+
+    pub(crate) fn to_path(self) -> TemplatePath {
+        match self {
+            Crumb::At(path) => path.clone(),
+            Crumb::Key(parent, key) => parent.to_path().key(key),
+            Crumb::Index(parent, index) => parent.to_path().index(index),
+        }
+    }
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, TransformError};
 use crate::intrinsic::{self, Intrinsic};
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 
 /// Which generated resource a reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,10 +46,19 @@ pub(crate) fn rewrite(
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) {
+    walk(value, Crumb::At(path), target, errors);
+}
+
+fn walk(
+    value: &mut Value,
+    path: Crumb<'_>,
+    target: &dyn Fn(&str, Member) -> Target,
+    errors: &mut Vec<TransformError>,
+) {
     match value {
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                rewrite(item, &path.index(i), target, errors);
+                walk(item, path.index(i), target, errors);
             }
         }
         Value::Object(object) => {
@@ -69,7 +78,7 @@ pub(crate) fn rewrite(
                 _ => {}
             }
             for (key, item) in object.iter_mut() {
-                rewrite(item, &path.key(key), target, errors);
+                walk(item, path.key(key), target, errors);
             }
         }
         _ => {}
@@ -78,7 +87,7 @@ pub(crate) fn rewrite(
 
 fn resolve_one(
     dotted: &str,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) -> Option<(String, Option<String>)> {
@@ -87,7 +96,7 @@ fn resolve_one(
         Target::Keep => None,
         Target::To(id) => Some((id, attribute.map(str::to_owned))),
         Target::Error(kind) => {
-            errors.push(TransformError::new(path.clone(), kind));
+            errors.push(TransformError::new(path.to_path(), kind));
             None
         }
     }
@@ -95,21 +104,21 @@ fn resolve_one(
 
 fn rewrite_ref(
     object: &mut Map<String, Value>,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) {
     let Some(Value::String(name)) = object.get("Ref") else {
         return;
     };
-    if let Some((id, None)) = resolve_one(name, &path.key("Ref"), target, errors) {
+    if let Some((id, None)) = resolve_one(name, path.key("Ref"), target, errors) {
         object.insert("Ref".to_owned(), Value::String(id));
     }
 }
 
 fn rewrite_get_att(
     object: &mut Map<String, Value>,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) {
@@ -125,7 +134,7 @@ fn rewrite_get_att(
         _ => return,
     };
     if let Some((id, Some(attribute))) =
-        resolve_one(&dotted, &path.key("Fn::GetAtt"), target, errors)
+        resolve_one(&dotted, path.key("Fn::GetAtt"), target, errors)
     {
         object.insert(
             "Fn::GetAtt".to_owned(),
@@ -136,21 +145,22 @@ fn rewrite_get_att(
 
 fn rewrite_sub(
     object: &mut Map<String, Value>,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) {
     let sub_path = path.key("Fn::Sub");
+    let first = sub_path.index(0);
     let (text, text_path) = match object.get_mut("Fn::Sub") {
         Some(Value::String(text)) => (text, sub_path),
         Some(Value::Array(parts)) => match parts.first_mut() {
-            Some(Value::String(text)) => (text, sub_path.index(0)),
+            Some(Value::String(text)) => (text, first),
             _ => return,
         },
         _ => return,
     };
     let rewritten = intrinsic::map_sub_variables(text, |variable| {
-        let (id, attribute) = resolve_one(variable, &text_path, target, errors)?;
+        let (id, attribute) = resolve_one(variable, text_path, target, errors)?;
         Some(match attribute {
             Some(attribute) => format!("${{{id}.{attribute}}}"),
             None => format!("${{{id}}}"),
@@ -167,10 +177,11 @@ pub(crate) fn rewrite_depends_on(
     target: &dyn Fn(&str, Member) -> Target,
     errors: &mut Vec<TransformError>,
 ) {
-    let depends_path = path.key("DependsOn");
-    let mut rewrite_name = |name: &mut Value, at: TemplatePath| {
+    let root = Crumb::At(path);
+    let depends_path = root.key("DependsOn");
+    let mut rewrite_name = |name: &mut Value, at: Crumb<'_>| {
         if let Value::String(text) = name {
-            if let Some((id, None)) = resolve_one(text, &at, target, errors) {
+            if let Some((id, None)) = resolve_one(text, at, target, errors) {
                 *text = id;
             }
         }
@@ -238,5 +249,44 @@ mod tests {
         );
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path.to_string(), "Outputs.x[0].Ref");
+    }
+}
+
+/// The functions whose `.Version` `value` names, without changing anything.
+pub(crate) fn versions_named(value: &Value, out: &mut Vec<String>) {
+    let mut note = |dotted: &str| {
+        if let Some((function, Member::Version, _)) = split_reference(dotted) {
+            out.push(function.to_owned());
+        }
+    };
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| versions_named(item, out)),
+        Value::Object(object) => {
+            match intrinsic::classify(object) {
+                Some(Intrinsic::Ref(name)) => note(name),
+                Some(Intrinsic::Function("Fn::GetAtt", Value::String(dotted))) => note(dotted),
+                Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => {
+                    if let [Value::String(resource), Value::String(attribute)] = parts.as_slice() {
+                        note(&format!("{resource}.{attribute}"));
+                    }
+                }
+                Some(Intrinsic::Function("Fn::Sub", args)) => {
+                    let text = match args {
+                        Value::String(text) => Some(text.as_str()),
+                        Value::Array(parts) => parts.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    if let Some(text) = text {
+                        intrinsic::map_sub_variables(text, |variable| {
+                            note(variable);
+                            None
+                        });
+                    }
+                }
+                _ => {}
+            }
+            object.values().for_each(|item| versions_named(item, out));
+        }
+        _ => {}
     }
 }

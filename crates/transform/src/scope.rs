@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ErrorKind, TransformError};
 use crate::intrinsic::{self, Intrinsic};
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::Context;
 
 /// How deep conditions and intrinsics may nest before we stop evaluating; templates that go
@@ -82,7 +82,7 @@ impl<'t> Scope<'t> {
             missing: BTreeSet::new(),
             decide_conditions: true,
         };
-        self.resolve_at(value, path, 0, &mut walk, errors)
+        self.resolve_at(value, Crumb::At(path), 0, &mut walk, errors)
     }
 
     /// Like [`Scope::resolve`], but every `Fn::If` stays for CloudFormation to decide, with its
@@ -98,13 +98,13 @@ impl<'t> Scope<'t> {
             missing: BTreeSet::new(),
             decide_conditions: false,
         };
-        self.resolve_at(value, path, 0, &mut walk, errors)
+        self.resolve_at(value, Crumb::At(path), 0, &mut walk, errors)
     }
 
     fn resolve_at(
         &self,
         value: &Value,
-        path: &TemplatePath,
+        path: Crumb<'_>,
         depth: usize,
         walk: &mut Walk,
         errors: &mut Vec<TransformError>,
@@ -117,7 +117,7 @@ impl<'t> Scope<'t> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.resolve_at(item, &path.index(i), depth + 1, walk, errors))
+                    .map(|(i, item)| self.resolve_at(item, path.index(i), depth + 1, walk, errors))
                     .collect(),
             ),
             Value::Object(object) => match intrinsic::classify(object) {
@@ -126,7 +126,7 @@ impl<'t> Scope<'t> {
                     Lookup::Missing => {
                         if walk.missing.insert(name.to_owned()) {
                             errors.push(TransformError::new(
-                                path.key("Ref"),
+                                path.key("Ref").to_path(),
                                 ErrorKind::ParameterWithoutValue(name.to_owned()),
                             ));
                         }
@@ -138,11 +138,12 @@ impl<'t> Scope<'t> {
                     // Only the branch CloudFormation will take matters, so only it is resolved.
                     if name == "Fn::If" && walk.decide_conditions {
                         if let Some((index, branch)) = self.decided_branch(args, depth) {
-                            let branch_path = path.key(name).index(index);
-                            return self.resolve_at(branch, &branch_path, depth + 1, walk, errors);
+                            let function_path = path.key(name);
+                            let branch_path = function_path.index(index);
+                            return self.resolve_at(branch, branch_path, depth + 1, walk, errors);
                         }
                     }
-                    let args = self.resolve_at(args, &path.key(name), depth + 1, walk, errors);
+                    let args = self.resolve_at(args, path.key(name), depth + 1, walk, errors);
                     self.apply(name, args)
                 }
                 Some(Intrinsic::Condition(_)) | None => Value::Object(
@@ -150,7 +151,7 @@ impl<'t> Scope<'t> {
                         .iter()
                         .map(|(key, item)| {
                             let item =
-                                self.resolve_at(item, &path.key(key), depth + 1, walk, errors);
+                                self.resolve_at(item, path.key(key), depth + 1, walk, errors);
                             (key.clone(), item)
                         })
                         .collect(),
@@ -281,14 +282,14 @@ impl<'t> Scope<'t> {
             Intrinsic::Function("Fn::Equals", args) => {
                 let [left, right] = as_array_of::<2>(args)?;
                 let mut ignored = Vec::new();
+                let root = TemplatePath::root();
                 let mut walk = Walk {
                     missing: BTreeSet::new(),
                     decide_conditions: true,
                 };
-                let left =
-                    self.resolve_at(left, &TemplatePath::root(), depth, &mut walk, &mut ignored);
+                let left = self.resolve_at(left, Crumb::At(&root), depth, &mut walk, &mut ignored);
                 let right =
-                    self.resolve_at(right, &TemplatePath::root(), depth, &mut walk, &mut ignored);
+                    self.resolve_at(right, Crumb::At(&root), depth, &mut walk, &mut ignored);
                 Some(scalar_text(&left)? == scalar_text(&right)?)
             }
             Intrinsic::Function("Fn::Not", args) => {

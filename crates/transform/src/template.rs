@@ -48,14 +48,17 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         let error = wrong_type(TemplatePath::root(), "a template object", &template);
         return Err(TransformErrors::one(error));
     };
-    let resources = match root.get("Resources") {
+    // Resources are taken out of the template (leaving their place in the key order) so the
+    // rebuild can move them instead of copying every one.
+    let owned_resources = match root.get_mut("Resources") {
         None => return Ok(unchanged(Value::Object(root))),
-        Some(Value::Object(resources)) => resources,
+        Some(Value::Object(resources)) => std::mem::take(resources),
         Some(other) => {
             let error = wrong_type(TemplatePath::root().key("Resources"), "an object", other);
             return Err(TransformErrors::one(error));
         }
     };
+    let resources = &owned_resources;
 
     let mut errors = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
@@ -64,10 +67,10 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     assign_logical_ids(&mut managed, resources, &mut errors);
 
     let by_id: BTreeMap<&str, &Managed> = managed.iter().map(|m| (m.id.as_str(), m)).collect();
-    let lambda_functions: BTreeSet<&str> = resources
+    let lambda_functions: BTreeSet<String> = resources
         .iter()
         .filter(|(_, r)| resource_type(r) == Some(FUNCTION_TYPE))
-        .map(|(id, _)| id.as_str())
+        .map(|(id, _)| id.clone())
         .collect();
     let target = |function: &str, member: Member| -> Target {
         match (by_id.get(function), member) {
@@ -131,13 +134,14 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
 
     let mut rebuilt = Map::new();
-    for (id, resource) in resources {
-        let mut resource = resource.clone();
+    let existing: BTreeSet<String> = resources.keys().cloned().collect();
+    for (id, mut resource) in owned_resources {
+        let id = id.as_str();
         let is_function = resource_type(&resource) == Some(FUNCTION_TYPE);
         if id == codedeploy::SERVICE_ROLE_ID && !all_deployments.is_empty() {
             sam::narrow_service_role(&mut resource, service_role_policy.clone());
         }
-        if let Some(adopted) = adopted_by_resource.get(id.as_str()) {
+        if let Some(adopted) = adopted_by_resource.get(id) {
             adopt_changes(
                 &mut resource,
                 id,
@@ -149,24 +153,24 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
             if is_function {
                 strip_owned(object);
             }
-            if let Some(m) = by_id.get(id.as_str()) {
+            if let Some(m) = by_id.get(id) {
                 apply_code_sha256(object, m);
             }
         }
-        let generated = by_id.get(id.as_str()).map(|m| {
-            let waits_for = hook_grants.policies_by_function.get(id.as_str());
-            let deployment = deployment_of.get(id.as_str()).copied();
+        let generated = by_id.get(id).map(|m| {
+            let waits_for = hook_grants.policies_by_function.get(id);
+            let deployment = deployment_of.get(id).copied();
             if deployment.is_some_and(|d| d.preference.uses_installed_hooks) {
                 tag_for_installed_hooks(&mut resource);
             }
             generate(m, deployment, waits_for)
         });
-        rebuilt.insert(id.clone(), resource);
+        rebuilt.insert(id.to_owned(), resource);
         for (generated_id, generated_resource) in generated.into_iter().flatten() {
             let is_checked_elsewhere = generated_id.starts_with(&format!("{id}Version"))
                 || generated_id.starts_with(&format!("{id}Alias"))
                 || generated_id == codedeploy::group_logical_id(id);
-            if !is_checked_elsewhere && resources.contains_key(&generated_id) {
+            if !is_checked_elsewhere && existing.contains(&generated_id) {
                 errors.push(TransformError::new(
                     TemplatePath::resource(id)
                         .key("Properties")
@@ -199,7 +203,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
 
     let stats = Stats {
         functions: managed.len(),
-        resources_added: rebuilt.len().saturating_sub(resources.len()),
+        resources_added: rebuilt.len().saturating_sub(existing.len()),
     };
     drop(scope);
     if let Some(errors) = TransformErrors::from_vec(errors) {
@@ -409,38 +413,38 @@ fn version_id_of(
         return None;
     }
     let own_id = managed[position].id.clone();
-    let mut captured = managed[position].captured.clone();
-    let dependencies = std::cell::RefCell::new(Vec::new());
+    let mut named = Vec::new();
+    refs::versions_named(&managed[position].captured, &mut named);
+    let dependencies: Vec<usize> = named
+        .iter()
+        .filter(|function| **function != own_id)
+        .filter_map(|function| index.get(function).copied())
+        .collect();
     let mut ignored = Vec::new();
-    refs::rewrite(
-        &mut captured.clone(),
-        &TemplatePath::root(),
-        &|function: &str, member: Member| {
-            if member == Member::Version && function != own_id {
-                if let Some(&other) = index.get(function) {
-                    dependencies.borrow_mut().push(other);
-                }
-            }
-            Target::Keep
-        },
-        &mut ignored,
-    );
     let mut known = BTreeMap::new();
-    for other in dependencies.into_inner() {
+    for other in dependencies {
         if let Some(id) = version_id_of(other, managed, index, ids, in_progress) {
             known.insert(managed[other].id.clone(), id);
         }
     }
-    refs::rewrite(
-        &mut captured,
-        &TemplatePath::root(),
-        &|function: &str, member: Member| match (member, known.get(function)) {
-            (Member::Version, Some(id)) => Target::To(id.clone()),
-            _ => Target::Keep,
-        },
-        &mut ignored,
-    );
-    let id = format!("{own_id}Version{}", short_digest(&captured));
+    let id = if known.is_empty() {
+        format!(
+            "{own_id}Version{}",
+            short_digest(&managed[position].captured)
+        )
+    } else {
+        let mut captured = managed[position].captured.clone();
+        refs::rewrite(
+            &mut captured,
+            &TemplatePath::root(),
+            &|function: &str, member: Member| match (member, known.get(function)) {
+                (Member::Version, Some(id)) => Target::To(id.clone()),
+                _ => Target::Keep,
+            },
+            &mut ignored,
+        );
+        format!("{own_id}Version{}", short_digest(&captured))
+    };
     ids[position] = Some(id.clone());
     in_progress.remove(&position);
     Some(id)
