@@ -261,7 +261,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         {"Name": "Resource", "Value": {"Fn::Sub": format!("${{{}}}:{}", target.function_id, target.alias_name)}},
         {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [target.version_id, "Version"]}},
     ]);
-    let metric = |name: &str, stat: &str| json!({"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dimensions, "Period": 60, "Stat": stat});
+    let metric = |name: &str| json!({"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dimensions});
     let ids = guard.alarm_ids(target.function_id);
     let mut ids = ids.into_iter();
     let mut alarms = Vec::new();
@@ -285,7 +285,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         alarms.push((id, Value::Object(resource)));
     };
     if let Some(rate) = guard.error_rate {
-        let stat = |id: &str, name: &str| json!({"Id": id, "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dimensions}, "Period": 60, "Stat": "Sum"}, "ReturnData": false});
+        let stat = |id: &str, name: &str| json!({"Id": id, "MetricStat": {"Metric": metric(name), "Period": 60, "Stat": "Sum"}, "ReturnData": false});
         alarm(
             format!(
                 "gradual guard: more than {rate}% of the new version's invocations of {} fail in two consecutive minutes (with at least {} invocations a minute)",
@@ -310,7 +310,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         );
     }
     if let Some(throttles) = guard.throttles {
-        let m = metric("Throttles", "Sum");
+        let m = metric("Throttles");
         alarm(
             format!("gradual guard: the new version of {} is throttled more than {throttles} times in a minute", target.function_id),
             json!({
@@ -324,7 +324,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         );
     }
     if let Some(p99) = guard.p99_duration {
-        let m = metric("Duration", "p99");
+        let m = metric("Duration");
         alarm(
             format!("gradual guard: the new version of {} takes more than {p99} ms at p99 in two consecutive minutes", target.function_id),
             json!({
