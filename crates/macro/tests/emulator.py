@@ -7,7 +7,10 @@ checks the response contract field by field. The emulator is always stopped by t
 group of the PID this script started, even when a check fails or the script is interrupted.
 
     emulator.py            run the checks; exit 1 if any fails
-    emulator.py --bench N  time N warm invokes of a 200-function template
+    emulator.py --bench N  time N warm invokes of a 200-function template (over the resource
+                           limit, so the answer is a failure after the full transform)
+    --functions F          bench with F functions instead (F <= 166 stays within the limit)
+    --release              build and run the function with the release profile
 """
 
 import argparse
@@ -39,7 +42,8 @@ BUILD = ["cargo", "build", "--package", "gradual-macro", "--bin", FUNCTION]
 class Emulator:
     """`cargo lambda watch` in its own process group, with its output in a file."""
 
-    def __init__(self):
+    def __init__(self, release=False):
+        self.profile = ["--release"] if release else []
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="gradual-macro-emulator-", suffix=".log", delete=False)
         self.process = None
@@ -51,8 +55,9 @@ class Emulator:
         # The emulator builds the function on the first invoke and, if that build fails, leaves
         # the invoke hanging. Building first, with the same package and bin selection so the
         # emulator's `cargo run` finds it fresh, turns a compile error into a clear failure.
-        print("building: " + " ".join(BUILD), flush=True)
-        subprocess.run(BUILD, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=True)
+        build = BUILD + self.profile
+        print("building: " + " ".join(build), flush=True)
+        subprocess.run(build, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=True)
         command = [
             str(VENV_BIN / "cargo-lambda"), "lambda", "watch",
             "--invoke-address", "127.0.0.1",
@@ -63,6 +68,7 @@ class Emulator:
             "--package", "gradual-macro",
             "--bin", FUNCTION,
             "--timeout", str(FIRST_INVOKE_TIMEOUT_S),
+            *self.profile,
         ]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -280,8 +286,8 @@ def check_logs(emulator, checks):
         checks.true(case, f"a summary line for {request_id}", any(request_id in line for line in summaries))
 
 
-def run_checks():
-    emulator = Emulator()
+def run_checks(release):
+    emulator = Emulator(release)
     checks = Checks()
     try:
         emulator.start()
@@ -304,11 +310,11 @@ def run_checks():
     return 0
 
 
-def run_bench(invokes):
-    emulator = Emulator()
+def run_bench(invokes, release, functions):
+    emulator = Emulator(release)
     try:
         emulator.start()
-        event = function_template(200, "bench")
+        event = function_template(functions, "bench")
         response = emulator.invoke(event, timeout=FIRST_INVOKE_TIMEOUT_S)
         resources = len(response.get("fragment", {}).get("Resources", {}))
         print(f"status {response.get('status')}, {resources} resources out, {len(json.dumps(event))} bytes in")
@@ -320,9 +326,17 @@ def run_bench(invokes):
             emulator.invoke(event)
             timings.append((time.perf_counter() - started) * 1000)
         timings.sort()
+        # The function's own summary lines say how much of that is the handler itself.
+        handler = [
+            json.loads(line)["duration_ms"]
+            for line in emulator.output().splitlines()
+            if line.startswith("{") and '"macro invocation"' in line
+        ][-invokes:]
+        profile = "release" if emulator.profile else "debug"
         print(
-            f"warm invoke, 200 functions, {invokes} runs: median {statistics.median(timings):.1f} ms, "
-            f"min {timings[0]:.1f} ms, p90 {timings[int(len(timings) * 0.9) - 1]:.1f} ms, max {timings[-1]:.1f} ms"
+            f"warm invoke ({profile} build), {functions} functions, {invokes} runs: median {statistics.median(timings):.1f} ms, "
+            f"min {timings[0]:.1f} ms, p90 {timings[int(len(timings) * 0.9) - 1]:.1f} ms, max {timings[-1]:.1f} ms; "
+            f"handler alone: median {statistics.median(handler):.1f} ms"
         )
     finally:
         emulator.stop()
@@ -333,10 +347,12 @@ def run_bench(invokes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", type=int, metavar="N", help="time N warm invokes instead of checking")
+    parser.add_argument("--functions", type=int, default=200, metavar="F", help="functions in the bench template")
+    parser.add_argument("--release", action="store_true", help="build and run the function with the release profile")
     args = parser.parse_args()
     # Turn SIGTERM (make or CI cancelling) into an exception so `finally` stops the emulator.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    return run_bench(args.bench) if args.bench else run_checks()
+    return run_bench(args.bench, args.release, args.functions) if args.bench else run_checks(args.release)
 
 
 if __name__ == "__main__":
