@@ -91,29 +91,6 @@ impl fmt::Display for TemplatePath {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_dotted_and_pointer_forms() {
-        let path = TemplatePath::resource("Api")
-            .key("Properties")
-            .key("Tags")
-            .index(0)
-            .key("a.b/c");
-        assert_eq!(
-            path.to_string(),
-            r#"Resources.Api.Properties.Tags[0]."a.b/c""#
-        );
-        assert_eq!(
-            path.to_json_pointer(),
-            "/Resources/Api/Properties/Tags/0/a.b~1c"
-        );
-        assert_eq!(TemplatePath::root().to_string(), "<template>");
-    }
-}
-
 /// A place reached while walking a document, kept on the stack: building a [`TemplatePath`]
 /// at every node would allocate for each one, and a path is only needed for an error.
 #[derive(Clone, Copy, Debug)]
@@ -138,5 +115,28 @@ impl<'a> Crumb<'a> {
             Crumb::Key(parent, key) => parent.to_path().key(key),
             Crumb::Index(parent, index) => parent.to_path().index(index),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_dotted_and_pointer_forms() {
+        let path = TemplatePath::resource("Api")
+            .key("Properties")
+            .key("Tags")
+            .index(0)
+            .key("a.b/c");
+        assert_eq!(
+            path.to_string(),
+            r#"Resources.Api.Properties.Tags[0]."a.b/c""#
+        );
+        assert_eq!(
+            path.to_json_pointer(),
+            "/Resources/Api/Properties/Tags/0/a.b~1c"
+        );
+        assert_eq!(TemplatePath::root().to_string(), "<template>");
     }
 }

@@ -169,9 +169,7 @@ impl Reader<'_> {
             guard::read_smoke_test(raw, &path.key("SmokeTest"), self.scope, errors)
         });
         // A smoke test with no hooks of the user's own runs in gradual's installed hooks.
-        let uses_installed_hooks =
-            smoke_test.is_some() && pre_traffic.is_none() && post_traffic.is_none();
-        if uses_installed_hooks {
+        if smoke_test.is_some() && pre_traffic.is_none() && post_traffic.is_none() {
             let installed = |name: &str| Hook {
                 value: Value::from(name),
                 function: None,
@@ -179,6 +177,20 @@ impl Reader<'_> {
             pre_traffic = Some(installed(&self.installed_hooks.pre_traffic));
             post_traffic = Some(installed(&self.installed_hooks.post_traffic));
         }
+        // The installed hooks may only touch functions tagged for them, however they were named.
+        let installed_names = [
+            self.installed_hooks.pre_traffic.as_str(),
+            self.installed_hooks.post_traffic.as_str(),
+        ];
+        let uses_installed_hooks =
+            [&pre_traffic, &post_traffic]
+                .into_iter()
+                .flatten()
+                .any(|hook| {
+                    hook.value
+                        .as_str()
+                        .is_some_and(|name| installed_names.contains(&name))
+                });
         let alarms = match preference.get("Alarms") {
             Some(raw) => self.alarms(raw, &path.key("Alarms"), errors),
             None => Alarms::List(Vec::new()),

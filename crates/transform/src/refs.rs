@@ -197,6 +197,45 @@ pub(crate) fn rewrite_depends_on(
     }
 }
 
+/// The functions whose `.Version` `value` names, without changing anything.
+pub(crate) fn versions_named(value: &Value, out: &mut Vec<String>) {
+    let mut note = |dotted: &str| {
+        if let Some((function, Member::Version, _)) = split_reference(dotted) {
+            out.push(function.to_owned());
+        }
+    };
+    match value {
+        Value::Array(items) => items.iter().for_each(|item| versions_named(item, out)),
+        Value::Object(object) => {
+            match intrinsic::classify(object) {
+                Some(Intrinsic::Ref(name)) => note(name),
+                Some(Intrinsic::Function("Fn::GetAtt", Value::String(dotted))) => note(dotted),
+                Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => {
+                    if let [Value::String(resource), Value::String(attribute)] = parts.as_slice() {
+                        note(&format!("{resource}.{attribute}"));
+                    }
+                }
+                Some(Intrinsic::Function("Fn::Sub", args)) => {
+                    let text = match args {
+                        Value::String(text) => Some(text.as_str()),
+                        Value::Array(parts) => parts.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    if let Some(text) = text {
+                        intrinsic::map_sub_variables(text, |variable| {
+                            note(variable);
+                            None
+                        });
+                    }
+                }
+                _ => {}
+            }
+            object.values().for_each(|item| versions_named(item, out));
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,44 +288,5 @@ mod tests {
         );
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path.to_string(), "Outputs.x[0].Ref");
-    }
-}
-
-/// The functions whose `.Version` `value` names, without changing anything.
-pub(crate) fn versions_named(value: &Value, out: &mut Vec<String>) {
-    let mut note = |dotted: &str| {
-        if let Some((function, Member::Version, _)) = split_reference(dotted) {
-            out.push(function.to_owned());
-        }
-    };
-    match value {
-        Value::Array(items) => items.iter().for_each(|item| versions_named(item, out)),
-        Value::Object(object) => {
-            match intrinsic::classify(object) {
-                Some(Intrinsic::Ref(name)) => note(name),
-                Some(Intrinsic::Function("Fn::GetAtt", Value::String(dotted))) => note(dotted),
-                Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => {
-                    if let [Value::String(resource), Value::String(attribute)] = parts.as_slice() {
-                        note(&format!("{resource}.{attribute}"));
-                    }
-                }
-                Some(Intrinsic::Function("Fn::Sub", args)) => {
-                    let text = match args {
-                        Value::String(text) => Some(text.as_str()),
-                        Value::Array(parts) => parts.first().and_then(Value::as_str),
-                        _ => None,
-                    };
-                    if let Some(text) = text {
-                        intrinsic::map_sub_variables(text, |variable| {
-                            note(variable);
-                            None
-                        });
-                    }
-                }
-                _ => {}
-            }
-            object.values().for_each(|item| versions_named(item, out));
-        }
-        _ => {}
     }
 }
