@@ -139,10 +139,14 @@ fn invoke(emulator: &Emulator, event: &Value, timeout: Duration) -> (u16, Value)
 }
 
 fn add_deployment(aws: &FakeAws, id: &str) {
+    add_deployment_of(aws, id, "api");
+}
+
+fn add_deployment_of(aws: &FakeAws, id: &str, function: &str) {
     let appspec = json!({
         "version": "0.0",
         "Resources": [{"Api": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Name": "api", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
+            "Name": function, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
         "Hooks": [{"BeforeAllowTraffic": HOOK}]
     });
     aws.add_deployment(
@@ -247,4 +251,58 @@ fn the_pre_traffic_binary_reports_through_the_lambda_emulator() {
         Duration::from_secs(60),
     );
     assert_eq!(body["status"], "Succeeded", "{body}");
+
+    // The smoke tests as the macro writes them: each function's SSM value, taken from the
+    // transformed template, decides its deployment. The fake target version echoes its event.
+    let template = json!({"Resources": {
+        "Healthy": smoke_tested_function(json!({"path": "/health"}), json!({"path": "/health"})),
+        "Broken": smoke_tested_function(json!({"path": "/health"}), json!({"statusCode": 200})),
+    }});
+    let output = gradual_transform::transform(template, &gradual_transform::Context::default())
+        .expect("the smoke-test template transforms");
+    for (logical_id, name, expected) in [
+        ("Healthy", "healthy-fn", "Succeeded"),
+        ("Broken", "broken-fn", "Failed"),
+    ] {
+        let parameter =
+            &output.template["Resources"][format!("{logical_id}SmokeTest")]["Properties"];
+        assert_eq!(
+            parameter["Name"],
+            json!({"Fn::Sub": format!("/gradual/smoke-tests/${{{logical_id}}}")})
+        );
+        // CloudFormation resolves `${Healthy}` to the function's name when it creates the parameter.
+        aws.set_parameter(
+            &format!("/gradual/smoke-tests/{name}"),
+            parameter["Value"].as_str().unwrap(),
+        );
+        let mut function = FunctionFixture::default();
+        function.versions.insert(1, VersionFixture::default());
+        function.versions.insert(2, VersionFixture::default());
+        aws.add_function(name, function);
+        let id = format!("d-smoke-{name}");
+        add_deployment_of(&aws, &id, name);
+        let (_, body) = invoke(
+            &emulator,
+            &json!({"DeploymentId": id, "LifecycleEventHookExecutionId": format!("exec-{name}")}),
+            Duration::from_secs(60),
+        );
+        assert_eq!(body["status"], expected, "{name}: {body}");
+        let reports: Vec<_> = aws
+            .accepted_reports()
+            .into_iter()
+            .filter(|report| report.body["deploymentId"] == id.as_str())
+            .collect();
+        assert_eq!(reports.len(), 1, "{name}: one report");
+        assert_eq!(reports[0].body["status"], expected, "{name}");
+    }
+}
+
+/// A function with a smoke test and no hooks of its own, so the installed hooks run it.
+fn smoke_tested_function(event: Value, expect: Value) -> Value {
+    json!({"Type": "AWS::Lambda::Function", "Properties": {
+        "Runtime": "python3.12", "Handler": "app.handler", "Role": "arn:aws:iam::123456789012:role/app",
+        "Code": {"S3Bucket": "artifacts", "S3Key": "app.zip"},
+        "AutoPublishAlias": "live",
+        "DeploymentPreference": {"Type": "AllAtOnce", "SmokeTest": {"Event": event, "Expect": expect}}
+    }})
 }
