@@ -119,12 +119,25 @@ impl MacroEvent {
     /// The transform's view of the stack. Parameter values go through as CloudFormation sent
     /// them; deciding what a placeholder means is the core's job.
     pub fn context(&self) -> Context {
+        let defaults = Context::default();
         Context {
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             parameter_values: self.template_parameter_values.clone(),
-            ..Context::default()
+            macro_name: self.macro_name().map_or(defaults.macro_name, str::to_owned),
+            // template.yaml gives the ready-made hooks fixed names, the core's defaults.
+            installed_hooks: defaults.installed_hooks,
         }
+    }
+
+    /// The name the macro is registered under (`MacroName` in template.yaml): CloudFormation
+    /// sends `transformId` as `<account>::<name>`, or just the name.
+    pub fn macro_name(&self) -> Option<&str> {
+        let name = self
+            .transform_id
+            .rsplit_once("::")
+            .map_or(self.transform_id.as_str(), |(_, name)| name);
+        (!name.is_empty()).then_some(name)
     }
 }
 
@@ -259,6 +272,24 @@ mod tests {
             Value::Object(context.parameter_values),
             raw["templateParameterValues"]
         );
+    }
+
+    #[test]
+    fn the_macro_name_comes_from_the_transform_id() {
+        let mut raw = full_event();
+        raw["transformId"] = json!("123456789012::MyGradual");
+        let event = MacroEvent::from_value(raw.clone()).expect("event parses");
+        assert_eq!(event.macro_name(), Some("MyGradual"));
+        assert_eq!(event.context().macro_name, "MyGradual");
+
+        raw["transformId"] = json!("Renamed");
+        let event = MacroEvent::from_value(raw.clone()).expect("event parses");
+        assert_eq!(event.context().macro_name, "Renamed");
+
+        raw.as_object_mut().expect("object").remove("transformId");
+        let event = MacroEvent::from_value(raw).expect("event parses");
+        assert_eq!(event.macro_name(), None);
+        assert_eq!(event.context().macro_name, Context::default().macro_name);
     }
 
     #[test]
