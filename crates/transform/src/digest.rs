@@ -1,16 +1,17 @@
 //! Content digests behind generated logical IDs.
 
 use std::fmt::Write as _;
+use std::io;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The first ten hex digits of SHA-256 over the canonical JSON of `value`, so the result does
-/// not depend on the key order of the input.
+/// not depend on the key order of the input. The JSON is streamed into the hash, never built.
 pub(crate) fn short_digest(value: &Value) -> String {
-    let mut canonical = String::new();
-    write_canonical(value, &mut canonical);
-    let digest = Sha256::digest(canonical.as_bytes());
+    let mut hasher = HashWriter(Sha256::new());
+    write_canonical(value, &mut hasher);
+    let digest = hasher.0.finalize();
     let mut hex = String::with_capacity(10);
     for byte in digest.iter().take(5) {
         let _ = write!(hex, "{byte:02x}");
@@ -18,41 +19,52 @@ pub(crate) fn short_digest(value: &Value) -> String {
     hex
 }
 
+struct HashWriter(Sha256);
+
+impl io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Compact JSON with object keys sorted by code point.
-pub(crate) fn write_canonical(value: &Value, out: &mut String) {
+pub(crate) fn write_canonical(value: &Value, out: &mut impl io::Write) {
+    // Writing into a hash or a Vec cannot fail, so the results carry nothing.
     match value {
         Value::Object(object) => {
             let mut entries: Vec<_> = object.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            let _ = out.write_all(b"{");
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    let _ = out.write_all(b",");
                 }
-                write_string(key, out);
-                out.push(':');
+                let _ = serde_json::to_writer(&mut *out, key);
+                let _ = out.write_all(b":");
                 write_canonical(item, out);
             }
-            out.push('}');
+            let _ = out.write_all(b"}");
         }
         Value::Array(items) => {
-            out.push('[');
+            let _ = out.write_all(b"[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    let _ = out.write_all(b",");
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            let _ = out.write_all(b"]");
         }
-        Value::String(text) => write_string(text, out),
-        scalar => out.push_str(&scalar.to_string()),
+        // serde_json's spelling of a scalar is already canonical: one spelling per value.
+        scalar => {
+            let _ = serde_json::to_writer(out, scalar);
+        }
     }
-}
-
-fn write_string(text: &str, out: &mut String) {
-    // serde_json's string escaping is already canonical (one spelling per string).
-    out.push_str(&Value::String(text.to_owned()).to_string());
 }
 
 #[cfg(test)]
@@ -71,9 +83,12 @@ mod tests {
             short_digest(&a),
             short_digest(&json!({"b": 2, "a": {"x": "s", "y": [1, 2]}}))
         );
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_canonical(&a, &mut out);
-        assert_eq!(out, r#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            r#"{"a":{"x":"s","y":[1,2]},"b":1}"#
+        );
         assert_eq!(short_digest(&a).len(), 10);
     }
 }
