@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use gradual_transform::Context;
+use gradual_transform::{Context, InstalledHooks};
 use serde_json::{Map, Value};
 
 /// The macro request CloudFormation sends.
@@ -118,15 +118,14 @@ impl MacroEvent {
 
     /// The transform's view of the stack. Parameter values go through as CloudFormation sent
     /// them; deciding what a placeholder means is the core's job.
-    pub fn context(&self) -> Context {
+    pub fn context(&self, installed_hooks: &InstalledHooks) -> Context {
         let defaults = Context::default();
         Context {
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             parameter_values: self.template_parameter_values.clone(),
             macro_name: self.macro_name().map_or(defaults.macro_name, str::to_owned),
-            // template.yaml gives the ready-made hooks fixed names, the core's defaults.
-            installed_hooks: defaults.installed_hooks,
+            installed_hooks: installed_hooks.clone(),
         }
     }
 
@@ -265,7 +264,7 @@ mod tests {
         });
         let context = MacroEvent::from_value(raw.clone())
             .expect("event parses")
-            .context();
+            .context(&InstalledHooks::default());
         assert_eq!(context.region, "eu-west-1");
         assert_eq!(context.account_id, "123456789012");
         assert_eq!(
@@ -280,16 +279,25 @@ mod tests {
         raw["transformId"] = json!("123456789012::MyGradual");
         let event = MacroEvent::from_value(raw.clone()).expect("event parses");
         assert_eq!(event.macro_name(), Some("MyGradual"));
-        assert_eq!(event.context().macro_name, "MyGradual");
+        assert_eq!(
+            event.context(&InstalledHooks::default()).macro_name,
+            "MyGradual"
+        );
 
         raw["transformId"] = json!("Renamed");
         let event = MacroEvent::from_value(raw.clone()).expect("event parses");
-        assert_eq!(event.context().macro_name, "Renamed");
+        assert_eq!(
+            event.context(&InstalledHooks::default()).macro_name,
+            "Renamed"
+        );
 
         raw.as_object_mut().expect("object").remove("transformId");
         let event = MacroEvent::from_value(raw).expect("event parses");
         assert_eq!(event.macro_name(), None);
-        assert_eq!(event.context().macro_name, Context::default().macro_name);
+        assert_eq!(
+            event.context(&InstalledHooks::default()).macro_name,
+            Context::default().macro_name
+        );
     }
 
     #[test]

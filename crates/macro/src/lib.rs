@@ -20,7 +20,7 @@ mod message;
 
 use std::time::Instant;
 
-use gradual_transform::{check_limits, transform, Stats, Warning};
+use gradual_transform::{check_limits, transform, InstalledHooks, Stats, Warning};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -92,21 +92,45 @@ pub struct Invocation {
     pub warnings: Vec<Warning>,
 }
 
+/// The macro's own configuration, which `template.yaml` sets in its environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Names of the ready-made hooks installed beside the macro.
+    pub installed_hooks: InstalledHooks,
+}
+
+impl Settings {
+    /// Reads `GRADUAL_PRE_TRAFFIC_HOOK` and `GRADUAL_POST_TRAFFIC_HOOK` through `var`; an unset
+    /// or empty variable keeps the default name.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let defaults = InstalledHooks::default();
+        let named = |key: &str, default: String| {
+            var(key).filter(|name| !name.is_empty()).unwrap_or(default)
+        };
+        Self {
+            installed_hooks: InstalledHooks {
+                pre_traffic: named("GRADUAL_PRE_TRAFFIC_HOOK", defaults.pre_traffic),
+                post_traffic: named("GRADUAL_POST_TRAFFIC_HOOK", defaults.post_traffic),
+            },
+        }
+    }
+}
+
 /// Answers one macro event. Never panics and never fails: every problem becomes a `failure`.
 pub fn handle(event: Value) -> MacroResponse {
-    invoke(event).response
+    invoke(event, &Settings::default()).response
 }
 
 /// Answers one macro event and writes its log lines (warnings, then one summary line).
-pub fn handle_and_log(event: Value) -> MacroResponse {
+pub fn handle_and_log(event: Value, settings: &Settings) -> MacroResponse {
     let started = Instant::now();
-    let invocation = invoke(event);
+    let invocation = invoke(event, settings);
     log_invocation(&invocation, started.elapsed());
     invocation.response
 }
 
 /// Answers one macro event, keeping what the logs need alongside the response.
-pub fn invoke(event: Value) -> Invocation {
+pub fn invoke(event: Value, settings: &Settings) -> Invocation {
     let event = match MacroEvent::from_value(event) {
         Ok(event) => event,
         Err(malformed) => {
@@ -120,7 +144,7 @@ pub fn invoke(event: Value) -> Invocation {
             };
         }
     };
-    let context = event.context();
+    let context = event.context(&settings.installed_hooks);
     let MacroEvent {
         request_id,
         transform_id,
@@ -188,6 +212,33 @@ fn failure(request_id: String, message: String) -> MacroResponse {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn settings_name_the_installed_hooks_from_the_environment() {
+        let vars = |key: &str| match key {
+            "GRADUAL_PRE_TRAFFIC_HOOK" => Some("team-pre".to_owned()),
+            "GRADUAL_POST_TRAFFIC_HOOK" => Some(String::new()),
+            _ => None,
+        };
+        let settings = Settings::from_vars(vars);
+        assert_eq!(settings.installed_hooks.pre_traffic, "team-pre");
+        // Empty keeps the default, as template.yaml's names are always set.
+        assert_eq!(
+            settings.installed_hooks.post_traffic,
+            InstalledHooks::default().post_traffic
+        );
+        let fragment = serde_json::json!({"Resources": {"Api": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "a.h", "Role": "r", "Code": {"ZipFile": "x"},
+            "AutoPublishAlias": "live",
+            "DeploymentPreference": {"Type": "AllAtOnce", "SmokeTest": {"Event": {}, "Expect": {}}}}}}});
+        let event = serde_json::json!({"requestId": "r1", "region": "us-east-1", "accountId": "123456789012",
+            "fragment": fragment, "transformId": "Gradual", "params": {}, "templateParameterValues": {}});
+        let response = invoke(event, &settings).response;
+        let policy = &response.fragment["Resources"]["ApiAliaslive"]["UpdatePolicy"]
+            ["CodeDeployLambdaAliasUpdate"];
+        assert_eq!(policy["BeforeAllowTrafficHook"], "team-pre");
+    }
+
     use super::*;
     use gradual_transform::MAX_RESOURCES;
     use serde_json::json;
@@ -255,7 +306,7 @@ mod tests {
 
     #[test]
     fn an_event_without_request_id_is_answered_with_an_empty_one() {
-        let invocation = invoke(json!("not an event"));
+        let invocation = invoke(json!("not an event"), &Settings::default());
         assert_eq!(invocation.outcome, Outcome::MalformedEvent);
         assert_eq!(invocation.response.request_id, "");
         assert_eq!(invocation.response.status, Status::Failure);
@@ -268,7 +319,10 @@ mod tests {
         let resources: Map<String, Value> = (0..=MAX_RESOURCES)
             .map(|index| (format!("Topic{index}"), json!({"Type": "AWS::SNS::Topic"})))
             .collect();
-        let invocation = invoke(event(json!({ "Resources": resources })));
+        let invocation = invoke(
+            event(json!({ "Resources": resources })),
+            &Settings::default(),
+        );
         assert_eq!(invocation.outcome, Outcome::LimitExceeded);
         let response = invocation.response;
         assert_eq!(response.status, Status::Failure);

@@ -66,7 +66,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::{handle_and_log, MacroResponse, Status};
+    use crate::{handle_and_log, MacroResponse, Settings, Status};
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -158,9 +158,15 @@ mod tests {
 
         let mut responses = Vec::new();
         let captured = capture(|| {
-            responses.push(handle_and_log(event_with_secret("req-good", good)));
-            responses.push(handle_and_log(event_with_secret("req-broken", broken)));
-            responses.push(handle_and_log(malformed));
+            responses.push(handle_and_log(
+                event_with_secret("req-good", good),
+                &Settings::default(),
+            ));
+            responses.push(handle_and_log(
+                event_with_secret("req-broken", broken),
+                &Settings::default(),
+            ));
+            responses.push(handle_and_log(malformed, &Settings::default()));
         });
 
         let lines = captured.lines();

@@ -1,9 +1,11 @@
 //! The Lambda entry point: wires the runtime's event to [`gradual_macro::handle_and_log`].
 //!
-//! No AWS SDK client and no configuration: a cold start only installs the log subscriber.
+//! No AWS SDK client: a cold start installs the log subscriber and reads two environment
+//! variables.
 
 use std::convert::Infallible;
 
+use gradual_macro::Settings;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
@@ -11,8 +13,10 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing::subscriber::set_global_default(gradual_macro::log_subscriber(std::io::stdout))?;
+    let settings = Settings::from_vars(|key| std::env::var(key).ok());
+    let settings = &settings;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        Ok::<_, Infallible>(gradual_macro::handle_and_log(event.payload))
+        Ok::<_, Infallible>(gradual_macro::handle_and_log(event.payload, settings))
     }))
     .await
 }
