@@ -314,8 +314,9 @@ impl Reader<'_> {
             Some((Some(first), rest)) if rest.iter().all(|s| *s == Some(*first)) => Some(*first),
             _ => match self.scope.resolve(raw, path, &mut Vec::new()) {
                 Value::String(name) => match schedule::interpret(&name) {
-                    Meaning::Predefined(predefined) => Some(predefined_schedule(predefined)),
-                    Meaning::Generated(schedule) => Some(schedule),
+                    Meaning::Predefined(_, schedule) | Meaning::Generated(schedule) => {
+                        Some(schedule)
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -334,45 +335,11 @@ impl Reader<'_> {
         errors: &mut Vec<TransformError>,
     ) -> Value {
         match value {
-            Value::String(name) => match schedule::interpret(name) {
-                Meaning::Predefined(predefined) => {
-                    schedules.push(Some(predefined_schedule(predefined)));
-                    Value::String(format!("CodeDeployDefault.Lambda{predefined}"))
-                }
-                Meaning::Generated(schedule) => {
-                    schedules.push(Some(schedule));
-                    let id = config_logical_id(schedule);
-                    generated.insert(schedule.name(), schedule);
-                    json!({ "Ref": id })
-                }
-                Meaning::Custom => {
-                    schedules.push(None);
-                    value.clone()
-                }
-                Meaning::NearMiss { suggestion } => {
-                    errors.push(TransformError::new(
-                        path.clone(),
-                        ErrorKind::InvalidValue {
-                            message: format!("`{name}` is not a deployment type"),
-                            suggestion: Some(suggestion),
-                        },
-                    ));
-                    value.clone()
-                }
-                Meaning::Invalid {
-                    message,
-                    suggestion,
-                } => {
-                    errors.push(TransformError::new(
-                        path.clone(),
-                        ErrorKind::InvalidValue {
-                            message,
-                            suggestion,
-                        },
-                    ));
-                    value.clone()
-                }
-            },
+            Value::String(name) => {
+                let (config, schedule) = config_name(name, path, generated, errors);
+                schedules.push(schedule);
+                config
+            }
             Value::Object(object) => match intrinsic::classify(object) {
                 Some(Intrinsic::Ref(target)) => {
                     schedules.push(None);
@@ -736,45 +703,51 @@ fn not_a_list(path: &TemplatePath, raw: &Value, resolved: &Value) -> TransformEr
     )
 }
 
+/// The `DeploymentConfigName` a type name stands for, and its schedule when known. A schedule
+/// gradual generates is registered in `generated`; near misses and schedules CodeDeploy can't
+/// run are reported at `path`.
+pub(crate) fn config_name(
+    name: &str,
+    path: &TemplatePath,
+    generated: &mut BTreeMap<String, Schedule>,
+    errors: &mut Vec<TransformError>,
+) -> (Value, Option<Schedule>) {
+    let error = |errors: &mut Vec<TransformError>, message, suggestion| {
+        errors.push(TransformError::new(
+            path.clone(),
+            ErrorKind::InvalidValue {
+                message,
+                suggestion,
+            },
+        ));
+        (Value::from(name), None)
+    };
+    match schedule::interpret(name) {
+        Meaning::Predefined(predefined, schedule) => (
+            Value::String(format!("CodeDeployDefault.Lambda{predefined}")),
+            Some(schedule),
+        ),
+        Meaning::Generated(schedule) => {
+            generated.insert(schedule.name(), schedule);
+            (
+                json!({ "Ref": config_logical_id(schedule) }),
+                Some(schedule),
+            )
+        }
+        Meaning::Custom => (Value::from(name), None),
+        Meaning::NearMiss { suggestion } => error(
+            errors,
+            format!("`{name}` is not a deployment type"),
+            Some(suggestion),
+        ),
+        Meaning::Invalid {
+            message,
+            suggestion,
+        } => error(errors, message, suggestion),
+    }
+}
+
 /// The logical ID of the generated config for a schedule.
 pub(crate) fn config_logical_id(schedule: Schedule) -> String {
     format!("DeploymentConfig{}", schedule.name())
-}
-
-fn predefined_schedule(name: &str) -> Schedule {
-    match name {
-        "Canary10Percent5Minutes" => Schedule::Canary {
-            percent: 10,
-            minutes: 5,
-        },
-        "Canary10Percent10Minutes" => Schedule::Canary {
-            percent: 10,
-            minutes: 10,
-        },
-        "Canary10Percent15Minutes" => Schedule::Canary {
-            percent: 10,
-            minutes: 15,
-        },
-        "Canary10Percent30Minutes" => Schedule::Canary {
-            percent: 10,
-            minutes: 30,
-        },
-        "Linear10PercentEvery1Minute" => Schedule::Linear {
-            percent: 10,
-            minutes: 1,
-        },
-        "Linear10PercentEvery2Minutes" => Schedule::Linear {
-            percent: 10,
-            minutes: 2,
-        },
-        "Linear10PercentEvery3Minutes" => Schedule::Linear {
-            percent: 10,
-            minutes: 3,
-        },
-        "Linear10PercentEvery10Minutes" => Schedule::Linear {
-            percent: 10,
-            minutes: 10,
-        },
-        _ => Schedule::AllAtOnce,
-    }
 }

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::codedeploy::{APPLICATION_ID, SERVICE_ROLE_ID};
-use crate::error::{ErrorKind, TransformError};
+use crate::error::TransformError;
 use crate::intrinsic::{self, Intrinsic};
 use crate::path::TemplatePath;
-use crate::preference::{config_logical_id, Alarms, Hook, Preference, ROLLBACK_EVENTS};
-use crate::schedule::{self, Meaning, Schedule};
+use crate::preference::{config_name, Alarms, Hook, Preference, ROLLBACK_EVENTS};
+use crate::schedule::Schedule;
 use crate::scope::as_array_of;
 
 /// A deployment SAM generated: an alias whose update policy names a deployment group of SAM's
@@ -128,26 +128,7 @@ fn generate_schedules(
     errors: &mut Vec<TransformError>,
 ) -> Value {
     match value {
-        Value::String(name) => match schedule::interpret(name) {
-            Meaning::Generated(schedule) => {
-                generated.insert(schedule.name(), schedule);
-                json!({"Ref": config_logical_id(schedule)})
-            }
-            Meaning::Invalid {
-                message,
-                suggestion,
-            } => {
-                errors.push(TransformError::new(
-                    path.clone(),
-                    ErrorKind::InvalidValue {
-                        message,
-                        suggestion,
-                    },
-                ));
-                value.clone()
-            }
-            _ => value.clone(),
-        },
+        Value::String(name) => config_name(name, path, generated, errors).0,
         Value::Object(object) => match intrinsic::classify(object) {
             Some(Intrinsic::Function("Fn::If", args)) => match as_array_of::<3>(args) {
                 Some([condition, when_true, when_false]) => {

@@ -81,7 +81,7 @@ impl Schedule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Meaning {
     /// One of CodeDeploy's nine predefined configurations.
-    Predefined(&'static str),
+    Predefined(&'static str, Schedule),
     /// A schedule gradual generates a config for.
     Generated(Schedule),
     /// The name of a config defined elsewhere.
@@ -96,9 +96,7 @@ pub(crate) enum Meaning {
 }
 
 pub(crate) fn interpret(name: &str) -> Meaning {
-    if let Some(predefined) = PREDEFINED.iter().find(|p| **p == name) {
-        return Meaning::Predefined(predefined);
-    }
+    // Every predefined name is also a schedule in the grammar.
     if let Some(schedule) = parse(name) {
         return validate(schedule);
     }
@@ -110,7 +108,7 @@ pub(crate) fn interpret(name: &str) -> Meaning {
 
 fn validate(schedule: Schedule) -> Meaning {
     let (percent, minutes) = match schedule {
-        Schedule::AllAtOnce => return Meaning::Predefined("AllAtOnce"),
+        Schedule::AllAtOnce => return Meaning::Predefined("AllAtOnce", Schedule::AllAtOnce),
         Schedule::Canary { percent, minutes } | Schedule::Linear { percent, minutes } => {
             (percent, minutes)
         }
@@ -150,7 +148,7 @@ fn validate(schedule: Schedule) -> Meaning {
         };
     }
     if let Some(predefined) = PREDEFINED.iter().find(|p| **p == schedule.name()) {
-        return Meaning::Predefined(predefined);
+        return Meaning::Predefined(predefined, schedule);
     }
     Meaning::Generated(schedule)
 }
@@ -231,7 +229,13 @@ mod tests {
     fn names_map_to_their_meaning() {
         assert_eq!(
             interpret("Canary10Percent5Minutes"),
-            Meaning::Predefined("Canary10Percent5Minutes")
+            Meaning::Predefined(
+                "Canary10Percent5Minutes",
+                Schedule::Canary {
+                    percent: 10,
+                    minutes: 5
+                }
+            )
         );
         assert_eq!(
             interpret("Canary5Percent2Minutes"),

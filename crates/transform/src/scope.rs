@@ -78,11 +78,7 @@ impl<'t> Scope<'t> {
         path: &TemplatePath,
         errors: &mut Vec<TransformError>,
     ) -> Value {
-        let mut walk = Walk {
-            missing: BTreeSet::new(),
-            decide_conditions: true,
-        };
-        self.resolve_at(value, Crumb::At(path), 0, &mut walk, errors)
+        self.resolve_with(value, path, true, errors)
     }
 
     /// Like [`Scope::resolve`], but every `Fn::If` stays for CloudFormation to decide, with its
@@ -94,9 +90,19 @@ impl<'t> Scope<'t> {
         path: &TemplatePath,
         errors: &mut Vec<TransformError>,
     ) -> Value {
+        self.resolve_with(value, path, false, errors)
+    }
+
+    fn resolve_with(
+        &self,
+        value: &Value,
+        path: &TemplatePath,
+        decide_conditions: bool,
+        errors: &mut Vec<TransformError>,
+    ) -> Value {
         let mut walk = Walk {
             missing: BTreeSet::new(),
-            decide_conditions: false,
+            decide_conditions,
         };
         self.resolve_at(value, Crumb::At(path), 0, &mut walk, errors)
     }
