@@ -145,20 +145,10 @@ fn required_string(
     name: &str,
     problems: &mut Vec<String>,
 ) -> String {
-    match fields.remove(name) {
-        Some(Value::String(value)) => value,
-        None | Some(Value::Null) => {
-            problems.push(format!("`{name}` is missing"));
-            String::new()
-        }
-        Some(other) => {
-            problems.push(format!(
-                "`{name}` must be a string, found {}",
-                type_name(&other)
-            ));
-            String::new()
-        }
+    if matches!(fields.get(name), None | Some(Value::Null)) {
+        problems.push(format!("`{name}` is missing"));
     }
+    optional_string(fields, name, problems)
 }
 
 fn optional_string(
