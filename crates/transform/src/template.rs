@@ -160,8 +160,17 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         let generated = by_id.get(id).map(|m| {
             let waits_for = hook_grants.policies_by_function.get(id);
             let deployment = deployment_of.get(id).copied();
-            if deployment.is_some_and(|d| d.preference.uses_installed_hooks) {
-                tag_for_installed_hooks(&mut resource);
+            if deployment.is_some_and(|d| d.preference.uses_installed_hooks)
+                && !tag_for_installed_hooks(&mut resource)
+            {
+                warnings.push(Warning {
+                    path: TemplatePath::resource(id).key("Properties").key("Tags"),
+                    message: format!(
+                        "gradual's installed hooks may only invoke functions tagged {}=true, and these Tags \
+                         are an intrinsic gradual can't add to: add the tag yourself",
+                        guard::MANAGED_TAG_KEY
+                    ),
+                });
             }
             generate(m, deployment, waits_for)
         });
@@ -586,9 +595,11 @@ fn generate(
 
 /// The tag that lets gradual's installed hooks invoke this function and read its versions, and
 /// nothing else in the account. Tags are not part of a version, so no new version results.
-fn tag_for_installed_hooks(function: &mut Value) {
+///
+/// False when the tags are an intrinsic, which gradual can't add to.
+fn tag_for_installed_hooks(function: &mut Value) -> bool {
     let Some(Value::Object(properties)) = function.get_mut("Properties") else {
-        return;
+        return false;
     };
     let tag = json!({"Key": guard::MANAGED_TAG_KEY, "Value": "true"});
     match properties.get_mut("Tags") {
@@ -599,10 +610,12 @@ fn tag_for_installed_hooks(function: &mut Value) {
             {
                 tags.push(tag);
             }
+            true
         }
-        Some(_) => {}
+        Some(_) => false,
         None => {
             properties.insert("Tags".into(), json!([tag]));
+            true
         }
     }
 }
