@@ -113,10 +113,6 @@ def deployment_view(output):
                 "AssumeRolePolicyDocument": normalise(resource["Properties"]["AssumeRolePolicyDocument"]),
             }
     for logical_id, resource in view.items():
-        if resource.get("Type") == "AWS::Lambda::Alias":
-            # gradual gives the alias the version's deletion policy, SAM only the function's
-            # (docs/sam-parity.md); the versions' policies are still compared.
-            resource.pop("DeletionPolicy", None)
         if resource.get("Type") == "AWS::Lambda::Alias" and "DependsOn" in resource:
             # gradual makes the alias wait for the hook policies it adds (docs/sam-parity.md).
             waits = [d for d in resource["DependsOn"] if not str(d).endswith("HookPolicy")]

@@ -509,7 +509,7 @@ fn generate(
                 .filter(|p| p == "Delete" || p == "Retain")
         })
         .unwrap_or_else(|| Value::from("Retain"));
-    version.insert("DeletionPolicy".into(), deletion_policy.clone());
+    version.insert("DeletionPolicy".into(), deletion_policy);
     if let Some(policy) = &m.update_replace_policy {
         version.insert("UpdateReplacePolicy".into(), policy.clone());
     }
@@ -525,9 +525,9 @@ fn generate(
     if let Some(condition) = &m.condition {
         alias.insert("Condition".into(), condition.clone());
     }
-    // The alias keeps the version's policies: an alias renamed or removed from the template
-    // stays, with the version it points at, for the clients still calling it.
-    alias.insert("DeletionPolicy".into(), deletion_policy);
+    if let Some(policy) = &m.deletion_policy {
+        alias.insert("DeletionPolicy".into(), policy.clone());
+    }
     if let Some(policy) = &m.update_replace_policy {
         alias.insert("UpdateReplacePolicy".into(), policy.clone());
     }
