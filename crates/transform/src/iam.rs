@@ -17,6 +17,9 @@ use crate::path::TemplatePath;
 use crate::preference::Hook;
 use crate::scope::Scope;
 
+/// `<hook>HookPolicy`: the policy granting a hook function in the template what it needs.
+pub(crate) const HOOK_POLICY_SUFFIX: &str = "HookPolicy";
+
 const FUNCTION_ARN_PREFIX: &str =
     "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:";
 
@@ -178,7 +181,7 @@ pub(crate) fn hook_grants(
         let statements = hook_statements(targets, resources);
         match template_role(resources, hook) {
             Some(role) => {
-                let id = format!("{hook}HookPolicy");
+                let id = format!("{hook}{HOOK_POLICY_SUFFIX}");
                 let mut policy = Map::new();
                 policy.insert("Type".into(), "AWS::IAM::Policy".into());
                 if let Some(condition) = resources.get(hook).and_then(|r| r.get("Condition")) {

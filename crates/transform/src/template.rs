@@ -64,7 +64,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     let mut warnings: Vec<Warning> = Vec::new();
     let scope = Scope::new(&root, ctx);
     let mut managed = read_functions(resources, &scope, &ctx.installed_hooks, &mut errors);
-    assign_logical_ids(&mut managed, resources, &mut errors);
+    assign_version_ids(&mut managed);
 
     let by_id: BTreeMap<&str, &Managed> = managed.iter().map(|m| (m.id.as_str(), m)).collect();
     let lambda_functions: BTreeSet<String> = resources
@@ -122,15 +122,6 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     let shared = codedeploy::shared(&all_deployments, resources, service_role_policy.clone());
     let hook_grants = iam::hook_grants(&all_deployments, resources);
     warnings.extend(hook_grants.warnings.iter().cloned());
-    for (id, _) in &hook_grants.policies {
-        if resources.contains_key(id) {
-            let function = id.trim_end_matches("HookPolicy");
-            errors.push(TransformError::new(
-                TemplatePath::resource(function),
-                ErrorKind::LogicalIdCollision(id.clone()),
-            ));
-        }
-    }
     check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
 
     let mut rebuilt = Map::new();
@@ -175,19 +166,16 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
             generate(m, deployment, waits_for)
         });
         rebuilt.insert(id.to_owned(), resource);
-        for (generated_id, generated_resource) in generated.into_iter().flatten() {
-            let is_checked_elsewhere = generated_id.starts_with(&format!("{id}Version"))
-                || generated_id.starts_with(&format!("{id}Alias"))
-                || generated_id == codedeploy::group_logical_id(id);
-            if !is_checked_elsewhere && existing.contains(&generated_id) {
-                errors.push(TransformError::new(
-                    TemplatePath::resource(id)
-                        .key("Properties")
-                        .key("DeploymentPreference"),
-                    ErrorKind::LogicalIdCollision(generated_id.clone()),
-                ));
-            }
-            rebuilt.insert(generated_id, generated_resource);
+        for (generated_id, generated_resource, property) in generated.into_iter().flatten() {
+            let blame = TemplatePath::resource(id).key("Properties").key(property);
+            insert_generated(
+                &mut rebuilt,
+                &existing,
+                generated_id,
+                generated_resource,
+                &blame,
+                &mut errors,
+            );
         }
     }
     for (id, resource) in rebuilt.iter_mut() {
@@ -197,8 +185,22 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
         refs::rewrite(resource, &path, &target, &mut errors);
     }
-    for (id, resource) in shared.resources.iter().chain(&hook_grants.policies) {
+    for (id, resource) in &shared.resources {
         rebuilt.insert(id.clone(), resource.clone());
+    }
+    for (id, resource) in hook_grants.policies {
+        let hook = id
+            .strip_suffix(iam::HOOK_POLICY_SUFFIX)
+            .unwrap_or(&id)
+            .to_owned();
+        insert_generated(
+            &mut rebuilt,
+            &existing,
+            id,
+            resource,
+            &TemplatePath::resource(&hook),
+            &mut errors,
+        );
     }
     let mut outputs = root.get("Outputs").cloned();
     if let Some(outputs) = &mut outputs {
@@ -371,16 +373,12 @@ fn read_functions(
     managed
 }
 
-/// Gives every managed function its version ID, and checks generated IDs are free.
+/// Gives every managed function its version ID.
 ///
 /// A function whose captured properties name another function's version (an environment
 /// variable holding `Other.Version`, say) must publish again when that version changes, so such
 /// references are replaced by the other version's ID before hashing. Cycles keep the raw name.
-fn assign_logical_ids(
-    managed: &mut [Managed],
-    resources: &Map<String, Value>,
-    errors: &mut Vec<TransformError>,
-) {
+fn assign_version_ids(managed: &mut [Managed]) {
     let index: BTreeMap<String, usize> = managed
         .iter()
         .enumerate()
@@ -391,20 +389,8 @@ fn assign_logical_ids(
         let mut in_progress = BTreeSet::new();
         version_id_of(start, managed, &index, &mut ids, &mut in_progress);
     }
-    let mut taken: BTreeSet<String> = resources.keys().cloned().collect();
     for (m, id) in managed.iter_mut().zip(ids) {
         m.version_id = id.unwrap_or_default();
-        let alias_path = TemplatePath::resource(&m.id)
-            .key("Properties")
-            .key("AutoPublishAlias");
-        for generated in [&m.version_id, &m.alias_id] {
-            if !taken.insert(generated.clone()) {
-                errors.push(TransformError::new(
-                    alias_path.clone(),
-                    ErrorKind::LogicalIdCollision(generated.clone()),
-                ));
-            }
-        }
     }
 }
 
@@ -493,7 +479,7 @@ fn generate(
     m: &Managed,
     deployment: Option<&Deployment<'_>>,
     waits_for: Option<&Vec<String>>,
-) -> Vec<(String, Value)> {
+) -> Vec<(String, Value, &'static str)> {
     let publication = &m.publication;
     let mut version = Map::new();
     version.insert("Type".into(), "AWS::Lambda::Version".into());
@@ -569,16 +555,23 @@ fn generate(
     }
     alias.insert("Properties".into(), Value::Object(alias_properties));
 
+    const ALIAS: &str = "AutoPublishAlias";
+    const PREFERENCE: &str = "DeploymentPreference";
     let mut generated = vec![
-        (m.version_id.clone(), Value::Object(version)),
-        (m.alias_id.clone(), Value::Object(alias)),
+        (m.version_id.clone(), Value::Object(version), ALIAS),
+        (m.alias_id.clone(), Value::Object(alias), ALIAS),
     ];
     if let Some(deployment) = deployment {
         generated.push((
             codedeploy::group_logical_id(&m.id),
             codedeploy::deployment_group(deployment),
+            PREFERENCE,
         ));
-        generated.extend(guard_alarms);
+        generated.extend(
+            guard_alarms
+                .into_iter()
+                .map(|(id, alarm)| (id, alarm, PREFERENCE)),
+        );
         if let Some(test) = &deployment.preference.smoke_test {
             let target = guard::Target {
                 function_id: &m.id,
@@ -587,10 +580,31 @@ fn generate(
                 condition: m.condition.as_ref(),
                 tags: deployment.tags.as_ref(),
             };
-            generated.push(guard::smoke_test_parameter(test, &target));
+            let (id, parameter) = guard::smoke_test_parameter(test, &target);
+            generated.push((id, parameter, PREFERENCE));
         }
     }
     generated
+}
+
+/// Adds a generated resource, unless its logical ID is already the template's or another
+/// generated resource's; then the error is reported at `blame`, the property that asked for it.
+fn insert_generated(
+    rebuilt: &mut Map<String, Value>,
+    existing: &BTreeSet<String>,
+    id: String,
+    resource: Value,
+    blame: &TemplatePath,
+    errors: &mut Vec<TransformError>,
+) {
+    if existing.contains(&id) || rebuilt.contains_key(&id) {
+        errors.push(TransformError::new(
+            blame.clone(),
+            ErrorKind::LogicalIdCollision(id),
+        ));
+    } else {
+        rebuilt.insert(id, resource);
+    }
 }
 
 /// The tag that lets gradual's installed hooks invoke this function and read its versions, and
@@ -663,17 +677,6 @@ fn check_shared_ids(
     root: &Map<String, Value>,
     errors: &mut Vec<TransformError>,
 ) {
-    for deployment in deployments {
-        let id = codedeploy::group_logical_id(deployment.function_id);
-        if resources.contains_key(&id) {
-            errors.push(TransformError::new(
-                TemplatePath::resource(deployment.function_id)
-                    .key("Properties")
-                    .key("DeploymentPreference"),
-                ErrorKind::LogicalIdCollision(id),
-            ));
-        }
-    }
     let expected_types = [
         (codedeploy::APPLICATION_ID, "AWS::CodeDeploy::Application"),
         (codedeploy::SERVICE_ROLE_ID, "AWS::IAM::Role"),
