@@ -13,8 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// SSM parameters named `<prefix><function name>` configure smoke tests.
-pub const SMOKE_TEST_PARAMETER_PREFIX: &str = "/gradual/smoke-tests/";
+pub use gradual_contract::{smoke_test_parameter_name, SMOKE_TEST_PARAMETER_PREFIX};
 
 /// The environment variable that turns on pruning in the post-traffic hook.
 pub const KEEP_VERSIONS_VARIABLE: &str = "GRADUAL_KEEP_VERSIONS";
@@ -32,11 +31,6 @@ pub struct SmokeTest {
     /// `FunctionError`".
     #[serde(default)]
     pub expect: Option<Value>,
-}
-
-/// The SSM parameter that configures the smoke test of `function_name`.
-pub fn smoke_test_parameter_name(function_name: &str) -> String {
-    format!("{SMOKE_TEST_PARAMETER_PREFIX}{function_name}")
 }
 
 /// The default pre-traffic check: the target version is `Active` and its last update

@@ -30,12 +30,7 @@ const MAX_DURATION_MS: f64 = 900_000.0;
 const STANDARD_PARAMETER_BYTES: usize = 4096;
 const ADVANCED_PARAMETER_BYTES: usize = 8192;
 
-/// The tag on functions the installed hooks may invoke; `template.yaml` grants them exactly the
-/// functions that carry it.
-pub(crate) const MANAGED_TAG_KEY: &str = "gradual:managed";
-
-/// The prefix the ready-made hooks read smoke tests from; a contract with `gradual-hooks`.
-pub(crate) const SMOKE_TEST_PREFIX: &str = "/gradual/smoke-tests/";
+pub(crate) use gradual_contract::{MANAGED_TAG_KEY, SMOKE_TEST_PARAMETER_PREFIX as SMOKE_TEST_PREFIX};
 
 /// Thresholds on the new version's own metrics, per minute.
 #[derive(Clone, Debug, Default, PartialEq)]
