@@ -40,6 +40,10 @@ pub enum ResourceForm {
     FunctionQualified,
     /// `arn:…:ssm:…:parameter/gradual/smoke-tests/<name>`
     SmokeTestParameter,
+    /// `arn:…:kms:…:key/<id>`: the key a `SecureString` smoke test is encrypted with. The hooks
+    /// never call KMS themselves: SSM decrypts on their behalf (`GetParameter` with
+    /// `WithDecryption`), with the caller's `kms:Decrypt` permission, `kms:ViaService` SSM.
+    KmsKey,
     /// `*`: the action supports no resource-level permissions.
     Any,
 }
@@ -78,8 +82,25 @@ pub const HOOK_CALLS: &[HookCall] = &[
         ResourceForm::FunctionUnqualified,
     ),
     call("lambda:DeleteFunction", ResourceForm::FunctionQualified),
+    // Pruning keeps versions still in use: own resource policy, provisioned concurrency, event
+    // source mappings (ListEventSourceMappings supports no resource-level permissions).
+    call("lambda:GetPolicy", ResourceForm::FunctionQualified),
+    call(
+        "lambda:ListProvisionedConcurrencyConfigs",
+        ResourceForm::FunctionUnqualified,
+    ),
+    call("lambda:ListEventSourceMappings", ResourceForm::Any),
+    // Tying a smoke test and a deployment to the stack that owns the function: their
+    // `aws:cloudformation:stack-id` tags must match the function's.
+    call("lambda:ListTags", ResourceForm::FunctionUnqualified),
+    call("ssm:ListTagsForResource", ResourceForm::SmokeTestParameter),
+    call("codedeploy:ListTagsForResource", ResourceForm::DeploymentGroup),
     call("ssm:GetParameter", ResourceForm::SmokeTestParameter),
+    call("kms:Decrypt", ResourceForm::KmsKey),
 ];
+
+/// The tag CloudFormation puts on every taggable resource it creates, naming its stack.
+pub const STACK_ID_TAG_KEY: &str = "aws:cloudformation:stack-id";
 
 /// The calls of [`HOOK_CALLS`] made on `resource`, in manifest order.
 pub fn actions_on(resource: ResourceForm) -> impl Iterator<Item = &'static str> {
