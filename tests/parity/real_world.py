@@ -6,7 +6,11 @@ Each template is taken two ways:
   after-sam  aws-sam-translator first, then gradual (Transform: [AWS::Serverless-2016-10-31, Gradual]).
 Both must transform, and cfn-lint must find no error in either result.
 
-usage: real_world.py GRADUAL_BINARY CFN_LINT CORPUS_DIR"""
+usage: real_world.py GRADUAL_BINARY CFN_LINT CORPUS_DIR
+
+CORPUS_DIR is the vendored corpus (tests/vendor/real-world). Folders named in
+GRADUAL_EXTRA_CORPUS (colon-separated) run too; templates identical to one already run are
+skipped, and a line per folder says how many ran."""
 
 import json
 import logging
@@ -92,39 +96,57 @@ def finding(line):
 IGNORED_RULES = r":E253[1-3]:"
 
 
+def run_template(binary, cfn_lint, path):
+    """(way, problem or None) for both ways of taking one template."""
+    template = samlib.load(path)
+    baseline = {finding(e) for e in lint(cfn_lint, path.read_text(encoding="utf-8"), suffix=path.suffix)}
+    outcomes = []
+    for way in ("restated", "after-sam"):
+        try:
+            if way == "restated":
+                candidate = samlib.restate(normalise_for_sam(json.loads(json.dumps(template))), drop_other_serverless=False)
+            else:
+                candidate = sam_parity.sam(normalise_for_sam(json.loads(json.dumps(template))),
+                                           placeholder_values(template))
+            result = run_gradual(binary, candidate)
+            if result.returncode != 0:
+                problem = "gradual rejected it:\n    " + result.stderr.strip().replace("\n", "\n    ")
+            else:
+                # Only errors gradual could have caused count: not those cfn-lint already finds
+                # in the user's own template (which it reads through SAM itself).
+                errors = [e for e in lint(cfn_lint, result.stdout) if finding(e) not in baseline]
+                problem = ("cfn-lint:\n    " + "\n    ".join(errors)) if errors else None
+        except Exception as error:  # a harness failure is this template's failure
+            problem = f"harness error: {type(error).__name__}: {error}"
+        outcomes.append((way, problem))
+    return outcomes
+
+
 def main():
-    binary, cfn_lint, corpus = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    templates = sorted(p for p in corpus.iterdir() if p.suffix in (".yaml", ".yml"))
-    if not templates:
-        print(f"no templates under {corpus}", file=sys.stderr)
+    binary, cfn_lint = sys.argv[1], sys.argv[2]
+    taken = samlib.unique_files(samlib.corpora(sys.argv[3]),
+                                lambda folder: (p for p in folder.iterdir() if p.suffix in (".yaml", ".yml")))
+    if not taken[0][1]:
+        print(f"no templates under {taken[0][0]}", file=sys.stderr)
         return 2
     passed = failed = 0
-    for path in templates:
-        template = samlib.load(path)
-        baseline = {finding(e) for e in lint(cfn_lint, path.read_text(encoding="utf-8"), suffix=path.suffix)}
-        for way in ("restated", "after-sam"):
+    summaries = []
+    for folder, templates, duplicates in taken:
+        for path in templates:
             try:
-                if way == "restated":
-                    candidate = samlib.restate(normalise_for_sam(json.loads(json.dumps(template))), drop_other_serverless=False)
+                outcomes = run_template(binary, cfn_lint, path)
+            except Exception as error:  # an unreadable template fails both ways
+                outcomes = [(way, f"harness error: {type(error).__name__}: {error}") for way in ("restated", "after-sam")]
+            for way, problem in outcomes:
+                if problem:
+                    failed += 1
+                    print(f"fail  {way:9} {path.name}\n    {problem}")
                 else:
-                    candidate = sam_parity.sam(normalise_for_sam(json.loads(json.dumps(template))),
-                                               placeholder_values(template))
-                result = run_gradual(binary, candidate)
-                if result.returncode != 0:
-                    problem = "gradual rejected it:\n    " + result.stderr.strip().replace("\n", "\n    ")
-                else:
-                    # Only errors gradual could have caused count: not those cfn-lint already finds
-                    # in the user's own template (which it reads through SAM itself).
-                    errors = [e for e in lint(cfn_lint, result.stdout) if finding(e) not in baseline]
-                    problem = ("cfn-lint:\n    " + "\n    ".join(errors)) if errors else None
-            except Exception as error:  # a harness failure is this template's failure
-                problem = f"harness error: {type(error).__name__}: {error}"
-            if problem:
-                failed += 1
-                print(f"fail  {way:9} {path.name}\n    {problem}")
-            else:
-                passed += 1
-                print(f"pass  {way:9} {path.name}")
+                    passed += 1
+                    print(f"pass  {way:9} {path.name}")
+        summaries.append(samlib.corpus_summary(folder, len(templates), duplicates, "template"))
+    for summary in summaries:
+        print(summary)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -4,7 +4,11 @@ deployment groups, application, role wiring and conditions through gradual as SA
 through its own transform. Differences gradual makes on purpose are normalised away here and
 listed in docs/sam-parity.md.
 
-usage: sam_parity.py GRADUAL_BINARY CASES_DIR [CASE ...]"""
+usage: sam_parity.py GRADUAL_BINARY CASES_DIR [CASE ...]
+
+CASES_DIR holds input/<case>.yaml (tests/vendor/sam-translator-cases). Folders of the same
+layout named in GRADUAL_EXTRA_CORPUS (colon-separated) run too; cases identical to one already
+run are skipped, and a line per folder says how many ran."""
 
 import json
 import logging
@@ -186,27 +190,36 @@ def run_case(binary, input_path):
 
 def main():
     binary = sys.argv[1]
-    cases_dir = Path(sys.argv[2])
     only = set(sys.argv[3:])
-    inputs = sorted((cases_dir / "input").glob("*.yaml"))
-    if not inputs:
-        print(f"no SAM test cases under {cases_dir}/input", file=sys.stderr)
+    taken = samlib.unique_files(samlib.corpora(sys.argv[2]), lambda folder: (folder / "input").glob("*.yaml"))
+    if not taken[0][1]:
+        print(f"no SAM test cases under {taken[0][0]}/input", file=sys.stderr)
         return 2
     counts = {"pass": 0, "fail": 0, "n/a": 0}
-    for input_path in inputs:
-        if only and input_path.stem not in only:
-            continue
-        try:
-            status, detail = run_case(binary, input_path)
-        except Exception as error:  # a harness failure is a test failure, reported per case
-            status, detail = "fail", f"harness error: {type(error).__name__}: {error}"
-        counts[status] += 1
-        line = f"{status:5} {input_path.stem}"
-        if detail and status != "pass":
-            line += f"\n    {detail}"
-        elif detail:
-            line += f"  ({detail})"
-        print(line)
+    summaries = []
+    for folder, inputs, duplicates in taken:
+        ran = not_applicable = 0
+        for input_path in inputs:
+            if only and input_path.stem not in only:
+                continue
+            try:
+                status, detail = run_case(binary, input_path)
+            except Exception as error:  # a harness failure is a test failure, reported per case
+                status, detail = "fail", f"harness error: {type(error).__name__}: {error}"
+            counts[status] += 1
+            if status == "n/a":
+                not_applicable += 1
+            else:
+                ran += 1
+            line = f"{status:5} {input_path.stem}"
+            if detail and status != "pass":
+                line += f"\n    {detail}"
+            elif detail:
+                line += f"  ({detail})"
+            print(line)
+        summaries.append(samlib.corpus_summary(folder, ran, duplicates, "case", not_applicable))
+    for summary in summaries:
+        print(summary)
     print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['n/a']} skipped")
     return 1 if counts["fail"] else 0
 

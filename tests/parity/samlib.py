@@ -3,8 +3,10 @@ CloudFormation does, and restating an AWS::Serverless::Function template as the 
 plain AWS::Lambda::Function template that gradual takes."""
 
 import copy
+import hashlib
 import os
 import re
+from pathlib import Path
 
 import yaml
 
@@ -229,3 +231,52 @@ def _names(value):
         for item in value:
             found |= _names(item)
     return found
+
+
+EXTRA_CORPUS_VARIABLE = "GRADUAL_EXTRA_CORPUS"
+
+
+def corpora(primary):
+    """The corpus folders a runner takes: `primary` (from the command line, vendored in the
+    repository), then every folder named in GRADUAL_EXTRA_CORPUS (colon-separated, optional;
+    missing folders are reported by the caller, not an error here)."""
+    folders = [Path(primary)]
+    for entry in os.environ.get(EXTRA_CORPUS_VARIABLE, "").split(":"):
+        if entry.strip():
+            folders.append(Path(entry.strip()))
+    return folders
+
+
+def unique_files(folders, pattern_of):
+    """(folder, [files], duplicates) for each folder, with files byte-identical to one taken from
+    an earlier folder left out, so an extra corpus that overlaps the vendored one runs nothing twice.
+    `pattern_of(folder)` lists a folder's candidate files; a folder that does not exist lists none."""
+    seen = set()
+    taken = []
+    for folder in folders:
+        files = []
+        duplicates = 0
+        digests = set()
+        for path in (sorted(pattern_of(folder)) if folder.is_dir() else []):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in seen:
+                duplicates += 1
+                continue
+            # Identical cases within one folder stay: each is a case of its own upstream.
+            digests.add(digest)
+            files.append(path)
+        seen |= digests
+        taken.append((folder, files, duplicates))
+    return taken
+
+
+def corpus_summary(folder, ran, duplicates, noun, not_applicable=0):
+    """One line saying how many templates ran from a corpus."""
+    if not folder.is_dir():
+        return f"corpus {folder}: not found, 0 {noun}s ran"
+    line = f"corpus {folder}: {ran} {noun}{'' if ran == 1 else 's'} ran"
+    if not_applicable:
+        line += f", {not_applicable} not applicable"
+    if duplicates:
+        line += f" ({duplicates} identical to ones already run, skipped)"
+    return line
