@@ -1,0 +1,75 @@
+//! Deployment semantics (tests/semantics): what CloudFormation and IAM do with each committed
+//! golden output at run time, which neither cfn-lint nor a fake AWS that ignores IAM can see.
+//!
+//! The checks are Python (`tests/semantics/check.py`), so the SAM-parity and real-world runners
+//! apply the very same checks to the outputs they produce. This test runs the checker once over
+//! every `fixtures/ok/*/output.json` and `template.yaml`'s installed hooks, and runs the
+//! checker's own unit tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn python() -> PathBuf {
+    let python = root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make venv` (make test does)",
+        python.display()
+    );
+    python
+}
+
+fn run(command: &mut Command) -> (bool, String) {
+    let output = command
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn every_golden_output_deploys_under_every_condition_combination() {
+    let mut outputs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures/ok"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path().join("output.json"))
+                .filter(|path| path.exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    outputs.sort();
+    assert!(
+        !outputs.is_empty(),
+        "no golden outputs under tests/fixtures/ok"
+    );
+    let (ok, text) = run(Command::new(python())
+        .arg("tests/semantics/check.py")
+        .arg("--installed-hooks")
+        .arg("template.yaml")
+        .args(&outputs));
+    assert!(ok, "deployment semantics violations:\n{text}");
+}
+
+#[test]
+fn the_checkers_own_unit_tests_pass() {
+    let (ok, text) = run(Command::new(python()).args([
+        "-m",
+        "unittest",
+        "discover",
+        "-s",
+        "tests/semantics",
+        "-p",
+        "test_*.py",
+    ]));
+    assert!(ok, "tests/semantics unit tests failed:\n{text}");
+}
