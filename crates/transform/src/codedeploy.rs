@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::iam::RolePolicy;
 use crate::preference::{config_logical_id, Alarms, Preference};
+use crate::presence::Presence;
 use crate::schedule::Schedule;
 
 /// SAM's logical IDs, so a stack moving from SAM to gradual keeps its resources.
@@ -26,6 +28,10 @@ pub(crate) struct Deployment<'a> {
     pub condition: Option<Value>,
     /// The function's `Tags`, when `PropagateTags` carries them over.
     pub tags: Option<Value>,
+    /// The logical ID of the version being deployed; empty for SAM's deployments.
+    pub version_id: &'a str,
+    /// The function's own `Condition`, whatever `PassthroughCondition` says.
+    pub function_condition: Option<Value>,
 }
 
 pub(crate) fn group_logical_id(function_id: &str) -> String {
@@ -53,10 +59,7 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
 pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     let preference = deployment.preference;
     let mut properties = Map::new();
-    properties.insert(
-        "AlarmConfiguration".into(),
-        alarm_configuration(preference, deployment.function_id),
-    );
+    properties.insert("AlarmConfiguration".into(), alarm_configuration(deployment));
     properties.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
     let rollback = if preference.rollback_events.is_empty() {
         json!({"Enabled": false})
@@ -95,20 +98,21 @@ pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
 /// Always present: with no alarms it is an explicit, disabled, empty configuration, so that
 /// removing `Alarms` from a template detaches the alarms from the group instead of leaving the
 /// old ones attached.
-fn alarm_configuration(preference: &Preference, function_id: &str) -> Value {
+fn alarm_configuration(deployment: &Deployment<'_>) -> Value {
+    let preference = deployment.preference;
     let guard_alarms: Vec<Value> = preference
         .guard
         .as_ref()
         .map(|guard| {
             guard
-                .alarm_ids(function_id)
+                .alarm_ids(deployment.function_id, deployment.version_id)
                 .into_iter()
                 .map(|id| json!({"Ref": id}))
                 .collect()
         })
         .unwrap_or_default();
-    let build = |alarms: &[Value]| {
-        let alarms: Vec<Value> = alarms.iter().chain(&guard_alarms).cloned().collect();
+    let build = |alarms: &[Value], guard_alarms: &[Value]| {
+        let alarms: Vec<Value> = alarms.iter().chain(guard_alarms).cloned().collect();
         let mut configuration = Map::new();
         configuration.insert(
             "Alarms".into(),
@@ -123,15 +127,86 @@ fn alarm_configuration(preference: &Preference, function_id: &str) -> Value {
         }
         Value::Object(configuration)
     };
+    let with_guard = |alarms: &[Value]| {
+        // Guard alarms exist with the function; a group that outlives it (no
+        // PassthroughCondition) must not name them when the function's condition is false.
+        match (&deployment.function_condition, &deployment.condition) {
+            (Some(condition), None) if !guard_alarms.is_empty() => json!({"Fn::If": [
+                condition,
+                build(alarms, &guard_alarms),
+                build(alarms, &[])
+            ]}),
+            _ => build(alarms, &guard_alarms),
+        }
+    };
     match &preference.alarms {
-        Alarms::List(alarms) => build(alarms),
+        Alarms::List(alarms) => with_guard(alarms),
         Alarms::Conditional {
             condition,
             when_true,
             when_false,
         } => {
-            json!({"Fn::If": [condition, build(when_true), build(when_false)]})
+            json!({"Fn::If": [condition, with_guard(when_true), with_guard(when_false)]})
         }
+    }
+}
+
+/// When the shared resource `id` exists: as the template has it, else as [`shared`] will
+/// generate it.
+pub(crate) fn shared_presence(
+    id: &str,
+    deployments: &[Deployment<'_>],
+    existing: &Map<String, Value>,
+) -> Presence {
+    match existing.get(id) {
+        Some(resource) => Presence::of_condition(resource.get("Condition")),
+        None => match shared_condition(deployments, existing) {
+            (None, _) => Presence::Always,
+            // The structure, not the combined condition's name, so that implications show.
+            (Some(_), _) => Presence::any(
+                deployments
+                    .iter()
+                    .map(|d| Presence::of_condition(d.condition.as_ref())),
+            ),
+        },
+    }
+}
+
+/// The conditions [`shared`] generates, the combined one last.
+pub(crate) fn shared_conditions(
+    deployments: &[Deployment<'_>],
+    existing: &Map<String, Value>,
+) -> Vec<(String, Value)> {
+    shared_condition(deployments, existing).1
+}
+
+/// The condition of the shared resources gradual generates, and the conditions that defines.
+///
+/// They exist whenever any group does: unconditionally if any group is unconditional,
+/// otherwise under the OR of the groups' conditions. Nothing to decide when the template
+/// already has them (from the SAM transform).
+fn shared_condition(
+    deployments: &[Deployment<'_>],
+    existing: &Map<String, Value>,
+) -> (Option<Value>, Vec<(String, Value)>) {
+    let needs_role = deployments.iter().any(|d| d.preference.role.is_none());
+    let generates_shared = !existing.contains_key(APPLICATION_ID)
+        || (needs_role && !existing.contains_key(SERVICE_ROLE_ID));
+    if !generates_shared || deployments.iter().any(|d| d.condition.is_none()) {
+        return (None, Vec::new());
+    }
+    let mut names: Vec<Value> = deployments
+        .iter()
+        .filter_map(|d| d.condition.clone())
+        .collect();
+    names.sort_by_key(|name| name.to_string());
+    names.dedup();
+    match names.as_slice() {
+        [single] => (Some(single.clone()), Vec::new()),
+        _ => (
+            Some(Value::from(COMBINED_CONDITION_ID)),
+            combined_condition(names),
+        ),
     }
 }
 
@@ -146,7 +221,7 @@ pub(crate) struct Shared {
 pub(crate) fn shared(
     deployments: &[Deployment<'_>],
     existing: &Map<String, Value>,
-    service_role_policy: Option<Value>,
+    service_role_policy: Option<RolePolicy>,
 ) -> Shared {
     let mut resources = Vec::new();
     let mut conditions = Vec::new();
@@ -156,30 +231,9 @@ pub(crate) fn shared(
             conditions,
         };
     }
-    // The shared resources exist whenever any group does: unconditionally if any group is
-    // unconditional, otherwise under the OR of the groups' conditions. Nothing to decide when
-    // the template already has them (from the SAM transform).
     let needs_role = deployments.iter().any(|d| d.preference.role.is_none());
-    let generates_shared = !existing.contains_key(APPLICATION_ID)
-        || (needs_role && !existing.contains_key(SERVICE_ROLE_ID));
-    let shared_condition = if !generates_shared || deployments.iter().any(|d| d.condition.is_none())
-    {
-        None
-    } else {
-        let mut names: Vec<Value> = deployments
-            .iter()
-            .filter_map(|d| d.condition.clone())
-            .collect();
-        names.sort_by_key(|name| name.to_string());
-        names.dedup();
-        match names.as_slice() {
-            [single] => Some(single.clone()),
-            _ => {
-                conditions = combined_condition(names);
-                Some(Value::from(COMBINED_CONDITION_ID))
-            }
-        }
-    };
+    let (shared_condition, generated_conditions) = shared_condition(deployments, existing);
+    conditions = generated_conditions;
     let tags = merged_tags(deployments);
     let with_condition = |resource_type: &str, properties: Value| {
         let mut resource = Map::new();
@@ -220,7 +274,7 @@ pub(crate) fn shared(
             json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}]),
         );
         if let Some(policy) = service_role_policy {
-            properties.insert("Policies".into(), json!([policy]));
+            properties.insert("Policies".into(), policy.list());
         }
         if let Some(tags) = &tags {
             properties.insert("Tags".into(), tags.clone());

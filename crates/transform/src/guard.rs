@@ -30,7 +30,9 @@ const MAX_DURATION_MS: f64 = 900_000.0;
 const STANDARD_PARAMETER_BYTES: usize = 4096;
 const ADVANCED_PARAMETER_BYTES: usize = 8192;
 
-pub(crate) use gradual_contract::{MANAGED_TAG_KEY, SMOKE_TEST_PARAMETER_PREFIX as SMOKE_TEST_PREFIX};
+pub(crate) use gradual_contract::{
+    MANAGED_TAG_KEY, SMOKE_TEST_PARAMETER_PREFIX as SMOKE_TEST_PREFIX,
+};
 
 /// Thresholds on the new version's own metrics, per minute.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -45,17 +47,26 @@ pub(crate) struct Guard {
 }
 
 impl Guard {
-    /// The alarms this guard generates for `function_id`, as `(logical ID suffix, metric)`.
-    pub(crate) fn alarm_ids(&self, function_id: &str) -> Vec<String> {
+    /// The alarms this guard generates for one version of `function_id`.
+    ///
+    /// Each version gets alarms of its own: `PutMetricAlarm` keeps an existing alarm's state,
+    /// so an alarm updated in place to watch a hotfix would still be in ALARM from the broken
+    /// version it replaces when CodeDeploy first reads it, and roll the fix back. A new alarm
+    /// starts in INSUFFICIENT_DATA, which CodeDeploy does not treat as firing.
+    pub(crate) fn alarm_ids(&self, function_id: &str, version_id: &str) -> Vec<String> {
+        let version = version_id
+            .strip_prefix(function_id)
+            .and_then(|rest| rest.strip_prefix("Version"))
+            .unwrap_or(version_id);
         let mut ids = Vec::new();
         if self.error_rate.is_some() {
-            ids.push(format!("{function_id}GuardErrorRateAlarm"));
+            ids.push(format!("{function_id}GuardErrorRateAlarm{version}"));
         }
         if self.throttles.is_some() {
-            ids.push(format!("{function_id}GuardThrottlesAlarm"));
+            ids.push(format!("{function_id}GuardThrottlesAlarm{version}"));
         }
         if self.p99_duration.is_some() {
-            ids.push(format!("{function_id}GuardP99DurationAlarm"));
+            ids.push(format!("{function_id}GuardP99DurationAlarm{version}"));
         }
         ids
     }
@@ -257,7 +268,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [target.version_id, "Version"]}},
     ]);
     let metric = |name: &str| json!({"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dimensions});
-    let ids = guard.alarm_ids(target.function_id);
+    let ids = guard.alarm_ids(target.function_id, target.version_id);
     let mut ids = ids.into_iter();
     let mut alarms = Vec::new();
     let mut alarm = |description: String, properties: Value| {
@@ -328,7 +339,10 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
                 "EvaluationPeriods": 2,
                 "DatapointsToAlarm": 2,
                 "Namespace": m["Namespace"], "MetricName": m["MetricName"], "Dimensions": m["Dimensions"],
-                "Period": 60, "ExtendedStatistic": "p99"
+                "Period": 60, "ExtendedStatistic": "p99",
+                // With a few canary requests a minute p99 is the maximum, so two cold starts
+                // would roll back a healthy version; too few samples leave the state alone.
+                "EvaluateLowSampleCountPercentile": "ignore"
             }),
         );
     }
@@ -367,7 +381,11 @@ pub(crate) fn smoke_test_parameter(test: &SmokeTest, target: &Target<'_>) -> (St
     }
     resource.insert("Properties".into(), Value::Object(properties));
     (
-        format!("{}SmokeTest", target.function_id),
+        smoke_test_logical_id(target.function_id),
         Value::Object(resource),
     )
+}
+
+pub(crate) fn smoke_test_logical_id(function_id: &str) -> String {
+    format!("{function_id}SmokeTest")
 }

@@ -14,8 +14,9 @@ use crate::codedeploy::{group_logical_id, Deployment, APPLICATION_ID};
 use crate::error::Warning;
 use crate::intrinsic::{self, Intrinsic};
 use crate::path::TemplatePath;
-use crate::preference::Hook;
+use crate::presence::{Conditions, Presence};
 use crate::scope::Scope;
+use gradual_contract::{actions_on, ResourceForm, HOOK_CALLS, SMOKE_TEST_PARAMETER_PREFIX};
 
 /// `<hook>HookPolicy`: the policy granting a hook function in the template what it needs.
 pub(crate) const HOOK_POLICY_SUFFIX: &str = "HookPolicy";
@@ -30,7 +31,9 @@ pub(crate) fn service_role_policy(
     deployments: &[Deployment<'_>],
     resources: &Map<String, Value>,
     scope: &Scope<'_>,
-) -> Option<Value> {
+    role_presence: &Presence,
+    conditions: &mut Conditions,
+) -> Option<RolePolicy> {
     let mut hooks = Vec::new();
     let mut topics = Vec::new();
     for deployment in deployments.iter().filter(|d| d.preference.role.is_none()) {
@@ -39,7 +42,10 @@ pub(crate) fn service_role_policy(
             .into_iter()
             .flatten()
         {
-            push_unique(&mut hooks, hook_arn(hook, resources, scope));
+            let arn = hook_arn(&hook.value, resources, scope);
+            if Presence::of_value(&arn) != Presence::Never {
+                push_unique(&mut hooks, arn);
+            }
         }
         match &preference.triggers {
             Some(Value::Array(triggers)) => {
@@ -57,35 +63,170 @@ pub(crate) fn service_role_policy(
             None => {}
         }
     }
-    let mut statements = Vec::new();
-    if !hooks.is_empty() {
-        statements.push(
-            json!({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": hooks}),
-        );
-    }
-    if !topics.is_empty() {
-        statements.push(json!({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topics}));
-    }
-    if statements.is_empty() {
-        return None;
-    }
-    Some(json!({
-        "PolicyName": "gradual-codedeploy",
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}
-    }))
+    let hint = "CodeDeployServiceRolePolicy";
+    let mut statements = Statements::new(role_presence.clone(), hint);
+    statements.push(&["lambda:InvokeFunction"], hooks, conditions);
+    statements.push(&["sns:Publish"], topics, conditions);
+    statements.into_policy("gradual-codedeploy", conditions)
 }
 
-/// The ARN CodeDeploy invokes for a hook.
-fn hook_arn(hook: &Hook, resources: &Map<String, Value>, scope: &Scope<'_>) -> Value {
-    if let Some(function) = &hook.function {
-        return conditional_on(
-            resources,
-            function,
-            json!({"Fn::GetAtt": [function, "Arn"]}),
-        );
+/// An inline policy for a role, and the condition it exists under when that is narrower than
+/// the role's own.
+#[derive(Clone, Debug)]
+pub(crate) struct RolePolicy {
+    pub policy: Value,
+    pub condition: Option<String>,
+}
+
+impl RolePolicy {
+    /// As an element of a role's `Policies` list.
+    pub(crate) fn element(&self) -> Value {
+        match &self.condition {
+            Some(c) => json!({"Fn::If": [c, self.policy, {"Ref": "AWS::NoValue"}]}),
+            None => self.policy.clone(),
+        }
     }
-    match &hook.value {
-        Value::String(name) if name.starts_with("arn:") => hook.value.clone(),
+
+    /// As a role's whole `Policies` value: absent, not an empty list, when the policy is.
+    pub(crate) fn list(&self) -> Value {
+        match &self.condition {
+            Some(c) => json!({"Fn::If": [c, [self.policy], {"Ref": "AWS::NoValue"}]}),
+            None => json!([self.policy]),
+        }
+    }
+}
+
+/// IAM statements whose resources may each be conditional. A statement exists under the OR of
+/// its resources, so none is ever left with an empty `Resource` list, and the policy under the
+/// OR of its statements.
+struct Statements<'h> {
+    /// When the policy's holder exists: statements that exist whenever it does need no guard.
+    holder: Presence,
+    hint: &'h str,
+    statements: Vec<Value>,
+    presences: Vec<Presence>,
+}
+
+impl<'h> Statements<'h> {
+    fn new(holder: Presence, hint: &'h str) -> Self {
+        Self {
+            holder,
+            hint,
+            statements: Vec::new(),
+            presences: Vec::new(),
+        }
+    }
+
+    /// A statement on `resources`, each present as its own `Fn::If`s say.
+    fn push(&mut self, actions: &[&str], resources: Vec<Value>, conditions: &mut Conditions) {
+        let entries = resources
+            .into_iter()
+            .map(|r| {
+                let presence = Presence::of_value(&r);
+                (r, presence)
+            })
+            .collect();
+        self.add(actions, entries, None, false, conditions);
+    }
+
+    /// A statement with an IAM `Condition` block.
+    /// A statement on resources present under the given presences, which a generated
+    /// condition's name would hide.
+    fn push_when(
+        &mut self,
+        actions: &[&str],
+        entries: Vec<(Value, Presence)>,
+        iam_condition: Option<Value>,
+        conditions: &mut Conditions,
+    ) {
+        self.add(actions, entries, iam_condition, true, conditions);
+    }
+
+    fn add(
+        &mut self,
+        actions: &[&str],
+        entries: Vec<(Value, Presence)>,
+        iam_condition: Option<Value>,
+        wrap_entries: bool,
+        conditions: &mut Conditions,
+    ) {
+        let presence = Presence::any(entries.iter().map(|(_, p)| p.clone()));
+        if presence == Presence::Never {
+            return;
+        }
+        let resources: Vec<Value> = entries
+            .into_iter()
+            .map(|(resource, presence)| match wrap_entries {
+                true => presence.wrap(resource, conditions, self.hint),
+                false => resource,
+            })
+            .collect();
+        let mut statement = json!({"Effect": "Allow", "Action": actions, "Resource": resources});
+        if let (Some(block), Value::Object(object)) = (iam_condition, &mut statement) {
+            object.insert("Condition".into(), block);
+        }
+        let statement = if self.holder.implies(&presence) {
+            statement
+        } else {
+            Presence::all([self.holder.clone(), presence.clone()])
+                .wrap(statement, conditions, self.hint)
+        };
+        self.statements.push(statement);
+        self.presences.push(presence);
+    }
+
+    fn presence(&self) -> Presence {
+        Presence::any(self.presences.iter().cloned())
+    }
+
+    fn into_policy(self, name: &str, conditions: &mut Conditions) -> Option<RolePolicy> {
+        let presence = self.presence();
+        if presence == Presence::Never {
+            return None;
+        }
+        let condition = if self.holder.implies(&presence) {
+            None
+        } else {
+            Presence::all([self.holder.clone(), presence]).name(conditions, self.hint)
+        };
+        Some(RolePolicy {
+            policy: json!({
+                "PolicyName": name,
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": self.statements}
+            }),
+            condition,
+        })
+    }
+}
+
+/// The ARN CodeDeploy invokes for a hook; a conditional hook's ARN is conditional too.
+fn hook_arn(value: &Value, resources: &Map<String, Value>, scope: &Scope<'_>) -> Value {
+    let object = value.as_object();
+    match object.and_then(intrinsic::classify) {
+        Some(Intrinsic::Ref("AWS::NoValue")) => return value.clone(),
+        Some(Intrinsic::Ref(target)) if is_function(resources, target) => {
+            let arn = json!({"Fn::GetAtt": [target, "Arn"]});
+            return match resources.get(target).and_then(|r| r.get("Condition")) {
+                Some(c) => json!({"Fn::If": [c, arn, {"Ref": "AWS::NoValue"}]}),
+                None => arn,
+            };
+        }
+        Some(Intrinsic::Function("Fn::If", Value::Array(args))) if args.len() == 3 => {
+            // A branch guarded again by the same condition (a conditional hook that is its
+            // own function's condition) needs the guard once.
+            let branch = |value: &Value, taken: usize| {
+                let arn = hook_arn(value, resources, scope);
+                match arn.get("Fn::If").and_then(Value::as_array) {
+                    Some(inner) if inner.len() == 3 && inner[0] == args[0] => inner[taken].clone(),
+                    _ => arn,
+                }
+            };
+            return json!({"Fn::If": [args[0], branch(&args[1], 1), branch(&args[2], 2)]});
+        }
+        _ => {}
+    }
+    match value {
+        Value::String(name) if name.starts_with("arn:") => value.clone(),
         Value::String(name) => json!({"Fn::Sub": format!("{FUNCTION_ARN_PREFIX}{name}")}),
         value => {
             let mut ignored = Vec::new();
@@ -101,6 +242,16 @@ fn hook_arn(hook: &Hook, resources: &Map<String, Value>, scope: &Scope<'_>) -> V
     }
 }
 
+fn is_function(resources: &Map<String, Value>, id: &str) -> bool {
+    matches!(
+        resources
+            .get(id)
+            .and_then(|r| r.get("Type"))
+            .and_then(Value::as_str),
+        Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
+    )
+}
+
 fn is_arn_attribute(value: &Value) -> bool {
     match value.as_object().and_then(intrinsic::classify) {
         Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts))) => {
@@ -108,14 +259,6 @@ fn is_arn_attribute(value: &Value) -> bool {
         }
         Some(Intrinsic::Function("Fn::GetAtt", Value::String(dotted))) => dotted.ends_with(".Arn"),
         _ => false,
-    }
-}
-
-/// `value`, or nothing when `logical_id`'s condition is false.
-fn conditional_on(resources: &Map<String, Value>, logical_id: &str, value: Value) -> Value {
-    match resources.get(logical_id).and_then(|r| r.get("Condition")) {
-        Some(condition) => json!({"Fn::If": [condition, value, {"Ref": "AWS::NoValue"}]}),
-        None => value,
     }
 }
 
@@ -130,42 +273,58 @@ fn push_unique(list: &mut Vec<Value>, value: Value) {
 pub(crate) struct HookGrants {
     /// `(policy logical ID, policy resource)` in template order of the hooks.
     pub policies: Vec<(String, Value)>,
-    /// Which policy each function's alias must wait for.
+    /// Which policies each function's alias must wait for: those that exist whenever the alias
+    /// does (a `DependsOn` on a resource whose condition is false fails the stack).
     pub policies_by_function: BTreeMap<String, Vec<String>>,
     pub warnings: Vec<Warning>,
+}
+
+/// A hook function of the template, the deployments it serves, and where it was first named.
+struct Served<'d, 'p> {
+    hook: String,
+    targets: Vec<&'d Deployment<'p>>,
+    path: TemplatePath,
 }
 
 pub(crate) fn hook_grants(
     deployments: &[Deployment<'_>],
     resources: &Map<String, Value>,
+    application: &Presence,
+    conditions: &mut Conditions,
 ) -> HookGrants {
-    // hook function -> the deployments it serves, and where the first reference was written.
-    let mut served: BTreeMap<&str, (Vec<&Deployment<'_>>, TemplatePath)> = BTreeMap::new();
-    let mut order: Vec<&str> = Vec::new();
+    let mut served: Vec<Served<'_, '_>> = Vec::new();
     for deployment in deployments {
         let hooks = [
             ("PreTraffic", &deployment.preference.pre_traffic),
             ("PostTraffic", &deployment.preference.post_traffic),
         ];
         for (key, hook) in hooks {
-            let Some(function) = hook.as_ref().and_then(|h| h.function.as_deref()) else {
-                continue;
-            };
-            let path = TemplatePath::resource(deployment.function_id)
-                .key("Properties")
-                .key("DeploymentPreference")
-                .key("Hooks")
-                .key(key);
-            let entry = served.entry(function).or_insert_with(|| {
-                order.push(function);
-                (Vec::new(), path)
-            });
-            if !entry
-                .0
-                .iter()
-                .any(|d| d.function_id == deployment.function_id)
-            {
-                entry.0.push(deployment);
+            let Some(hook) = hook else { continue };
+            for function in &hook.functions {
+                let path = TemplatePath::resource(deployment.function_id)
+                    .key("Properties")
+                    .key("DeploymentPreference")
+                    .key("Hooks")
+                    .key(key);
+                let index = match served.iter().position(|s| &s.hook == function) {
+                    Some(index) => index,
+                    None => {
+                        served.push(Served {
+                            hook: function.clone(),
+                            targets: Vec::new(),
+                            path,
+                        });
+                        served.len() - 1
+                    }
+                };
+                let entry = &mut served[index];
+                if !entry
+                    .targets
+                    .iter()
+                    .any(|d| d.function_id == deployment.function_id)
+                {
+                    entry.targets.push(deployment);
+                }
             }
         }
     }
@@ -174,86 +333,167 @@ pub(crate) fn hook_grants(
         policies_by_function: BTreeMap::new(),
         warnings: Vec::new(),
     };
-    for hook in order {
-        let Some((targets, path)) = served.get(hook) else {
-            continue;
-        };
-        let statements = hook_statements(targets, resources);
-        match template_role(resources, hook) {
-            Some(role) => {
-                let id = format!("{hook}{HOOK_POLICY_SUFFIX}");
-                let mut policy = Map::new();
-                policy.insert("Type".into(), "AWS::IAM::Policy".into());
-                if let Some(condition) = resources.get(hook).and_then(|r| r.get("Condition")) {
-                    policy.insert("Condition".into(), condition.clone());
-                }
-                policy.insert(
-                    "Properties".into(),
-                    json!({
-                        "PolicyName": "gradual-lifecycle-hook",
-                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                        "Roles": [{"Ref": role}]
-                    }),
-                );
-                for target in targets {
-                    grants.policies_by_function.entry(target.function_id.to_owned()).or_default().push(id.clone());
-                }
-                grants.policies.push((id, Value::Object(policy)));
-            }
-            None => grants.warnings.push(Warning {
+    for Served {
+        hook,
+        targets,
+        path,
+    } in &served
+    {
+        let Some(role) = template_role(resources, hook) else {
+            grants.warnings.push(Warning {
                 path: path.clone(),
                 message: format!(
                     "the execution role of hook `{hook}` is not defined in this template, so gradual cannot grant it what it needs: \
-                     codedeploy:PutLifecycleEventHookExecutionStatus and codedeploy:GetDeployment on the deployment group, \
-                     codedeploy:GetApplicationRevision on the application, and lambda:InvokeFunction and \
-                     lambda:GetFunctionConfiguration on the versions of {}; without them the deployment waits an hour and fails",
+                     {} on the deployments of {}; without them the deployment waits an hour and fails",
+                    manifest_summary(),
                     targets.iter().map(|d| format!("`{}`", d.function_id)).collect::<Vec<_>>().join(", ")
                 ),
-            }),
+            });
+            continue;
+        };
+        let id = format!("{hook}{HOOK_POLICY_SUFFIX}");
+        let role_presence =
+            Presence::of_condition(resources.get(role).and_then(|r| r.get("Condition")));
+        let any_target = Presence::any(targets.iter().map(|d| function_presence(resources, d)));
+        let presence = Presence::all([role_presence, any_target]);
+        let statements =
+            hook_statements(targets, resources, application, &presence, &id, conditions);
+        let mut policy = Map::new();
+        policy.insert("Type".into(), "AWS::IAM::Policy".into());
+        if let Some(condition) = presence.name(conditions, &id) {
+            policy.insert("Condition".into(), condition.into());
         }
+        policy.insert(
+            "Properties".into(),
+            json!({
+                "PolicyName": hook_policy_name(hook),
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                "Roles": [{"Ref": role}]
+            }),
+        );
+        for target in targets {
+            if function_presence(resources, target).implies(&presence) {
+                grants
+                    .policies_by_function
+                    .entry(target.function_id.to_owned())
+                    .or_default()
+                    .push(id.clone());
+            }
+        }
+        grants.policies.push((id, Value::Object(policy)));
     }
     grants
 }
 
-fn hook_statements(targets: &[&Deployment<'_>], resources: &Map<String, Value>) -> Value {
-    let mut groups = Vec::new();
-    let mut versions = Vec::new();
-    for deployment in targets {
-        let group = json!({"Fn::Sub": format!(
-            "arn:${{AWS::Partition}}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:deploymentgroup:${{{APPLICATION_ID}}}/${{{}}}",
-            group_logical_id(deployment.function_id)
-        )});
-        groups.push(match &deployment.condition {
-            Some(condition) => json!({"Fn::If": [condition, group, {"Ref": "AWS::NoValue"}]}),
-            None => group,
-        });
-        let function_versions =
-            json!({"Fn::Sub": format!("${{{}.Arn}}:*", deployment.function_id)});
-        versions.push(conditional_on(
-            resources,
-            deployment.function_id,
-            function_versions,
-        ));
+/// Inline policy names are unique per role, not per template: two hooks sharing a role must
+/// not overwrite each other's grants, so the name carries the hook.
+fn hook_policy_name(hook: &str) -> String {
+    const MAX_POLICY_NAME: usize = 128;
+    let name = format!("gradual-hook-{hook}");
+    if name.len() <= MAX_POLICY_NAME {
+        return name;
     }
-    json!([
-        {
-            "Effect": "Allow",
-            "Action": ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
-            "Resource": groups
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["codedeploy:GetApplicationRevision"],
-            "Resource": {"Fn::Sub": format!(
-                "arn:${{AWS::Partition}}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:application:${{{APPLICATION_ID}}}"
-            )}
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
-            "Resource": versions
+    let digest = crate::digest::short_digest(&Value::from(hook));
+    // Logical IDs are ASCII, so any byte index is a character boundary.
+    let keep = MAX_POLICY_NAME - digest.len() - 1;
+    format!("{}-{digest}", &name[..keep])
+}
+
+fn manifest_summary() -> String {
+    let mut actions: Vec<&str> = HOOK_CALLS.iter().map(|c| c.action).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    actions.join(", ")
+}
+
+/// When a target function, and so its version, alias and smoke test, exists.
+fn function_presence(resources: &Map<String, Value>, deployment: &Deployment<'_>) -> Presence {
+    Presence::of_condition(
+        resources
+            .get(deployment.function_id)
+            .and_then(|r| r.get("Condition")),
+    )
+}
+
+/// Every call of the hook manifest on the concrete resources of `targets`, grouped by the kind
+/// of resource it acts on.
+fn hook_statements(
+    targets: &[&Deployment<'_>],
+    resources: &Map<String, Value>,
+    application: &Presence,
+    policy: &Presence,
+    hint: &str,
+    conditions: &mut Conditions,
+) -> Vec<Value> {
+    let mut forms: Vec<ResourceForm> = Vec::new();
+    for call in HOOK_CALLS {
+        if !forms.contains(&call.resource) {
+            forms.push(call.resource);
         }
-    ])
+    }
+    let mut statements = Statements::new(policy.clone(), hint);
+    for form in forms {
+        let actions: Vec<&str> = actions_on(form).collect();
+        if form == ResourceForm::KmsKey {
+            // Only through SSM, for a SecureString smoke test the user stored themselves:
+            // gradual writes plain String parameters.
+            statements.push_when(
+                &actions,
+                vec![(target_arn(form, ""), Presence::Always)],
+                Some(json!({"StringEquals": {
+                    "kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}
+                }})),
+                conditions,
+            );
+            continue;
+        }
+        let arns: Vec<(Value, Presence)> = match form {
+            ResourceForm::Application => vec![(application_arn(), application.clone())],
+            ResourceForm::Any => vec![(Value::from("*"), Presence::Always)],
+            per_target => targets
+                .iter()
+                .map(|d| {
+                    let mut presence = function_presence(resources, d);
+                    if per_target == ResourceForm::DeploymentGroup {
+                        presence = Presence::all([
+                            presence,
+                            Presence::of_condition(d.condition.as_ref()),
+                            application.clone(),
+                        ]);
+                    }
+                    (target_arn(per_target, d.function_id), presence)
+                })
+                .collect(),
+        };
+        statements.push_when(&actions, arns, None, conditions);
+    }
+    statements.statements
+}
+
+fn application_arn() -> Value {
+    json!({"Fn::Sub": format!(
+        "arn:${{AWS::Partition}}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:application:${{{APPLICATION_ID}}}"
+    )})
+}
+
+/// The ARN a hook call of `form` acts on for `function_id`'s deployment.
+fn target_arn(form: ResourceForm, function_id: &str) -> Value {
+    match form {
+        ResourceForm::DeploymentGroup => json!({"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:deploymentgroup:${{{APPLICATION_ID}}}/${{{}}}",
+            group_logical_id(function_id)
+        )}),
+        ResourceForm::FunctionUnqualified => json!({"Fn::GetAtt": [function_id, "Arn"]}),
+        ResourceForm::FunctionQualified => json!({"Fn::Sub": format!("${{{function_id}.Arn}}:*")}),
+        ResourceForm::SmokeTestParameter => json!({"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{SMOKE_TEST_PARAMETER_PREFIX}${{{function_id}}}"
+        )}),
+        ResourceForm::KmsKey => {
+            json!({"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"})
+        }
+        ResourceForm::Application => application_arn(),
+        ResourceForm::Any => Value::from("*"),
+    }
 }
 
 /// The logical ID of the `AWS::IAM::Role` in this template that `function` runs as, if any.
@@ -266,6 +506,10 @@ fn template_role<'r>(resources: &'r Map<String, Value>, function: &str) -> Optio
             parts.first()?.as_str()?
         }
         Intrinsic::Function("Fn::GetAtt", Value::String(dotted)) => dotted.strip_suffix(".Arn")?,
+        Intrinsic::Function("Fn::Sub", Value::String(text)) => text
+            .strip_prefix("${")?
+            .strip_suffix(".Arn}")
+            .filter(|id| !id.contains(['$', '{', '}']))?,
         _ => return None,
     };
     let (id, resource) = resources.get_key_value(role_id)?;

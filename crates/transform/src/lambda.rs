@@ -14,13 +14,15 @@ pub(crate) const OWNED: [&str; 7] = [
 /// Owned properties that no CloudFormation resource type has; on any type other than
 /// `AWS::Lambda::Function` (and SAM's or custom types) they are a mistake.
 /// `ProvisionedConcurrencyConfig` is missing on purpose: aliases and versions take it.
-pub(crate) const OWNED_ONLY_BY_GRADUAL: [&str; 6] = [
+///
+/// `DeploymentPreference` is not among them: other types have one of their own
+/// (`AWS::StepFunctions::StateMachineAlias`), and gradual leaves what it doesn't own alone.
+pub(crate) const OWNED_ONLY_BY_GRADUAL: [&str; 5] = [
     "AutoPublishAlias",
     "AutoPublishCodeSha256",
     "AutoPublishAliasAllProperties",
     "VersionDescription",
     "VersionDeletionPolicy",
-    "DeploymentPreference",
 ];
 
 /// Every property CloudFormation documents for `AWS::Lambda::Function`.

@@ -18,6 +18,7 @@ mod limits;
 mod path;
 mod plan;
 mod preference;
+mod presence;
 mod publish;
 mod refs;
 mod sam;

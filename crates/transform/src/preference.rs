@@ -70,12 +70,73 @@ impl Alarms {
     }
 }
 
-/// A hook: the value to put in the alias update policy, and the template function it names.
+/// A hook: the value to put in the alias update policy, and the template functions it names.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Hook {
     pub value: Value,
-    /// The logical ID when the hook is a function defined in this template.
-    pub function: Option<String>,
+    /// The functions of this template it may name (each branch of an `Fn::If` may name one).
+    pub functions: Vec<String>,
+    /// It may name a function outside the template: by name, ARN, parameter or export.
+    pub external: bool,
+}
+
+impl Hook {
+    /// A hook outside the template.
+    pub(crate) fn external(value: Value) -> Self {
+        Self {
+            value,
+            functions: Vec::new(),
+            external: true,
+        }
+    }
+
+    /// What `value` names, given the template's resources: `Ref`s and `Arn`s of its functions,
+    /// through `Fn::If` branches; anything else may be outside it.
+    pub(crate) fn naming(value: Value, resources: &Map<String, Value>) -> Self {
+        let mut hook = Self {
+            value: Value::Null,
+            functions: Vec::new(),
+            external: false,
+        };
+        hook.collect(&value, resources);
+        hook.value = value;
+        hook
+    }
+
+    fn collect(&mut self, value: &Value, resources: &Map<String, Value>) {
+        let is_function = |id: &str| {
+            matches!(
+                resources
+                    .get(id)
+                    .and_then(|r| r.get("Type"))
+                    .and_then(Value::as_str),
+                Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
+            )
+        };
+        let named = match value.as_object().and_then(intrinsic::classify) {
+            Some(Intrinsic::Ref("AWS::NoValue")) => return,
+            Some(Intrinsic::Function("Fn::If", Value::Array(args))) if args.len() == 3 => {
+                self.collect(&args[1], resources);
+                self.collect(&args[2], resources);
+                return;
+            }
+            Some(Intrinsic::Ref(id)) => Some(id),
+            Some(Intrinsic::Function("Fn::GetAtt", Value::Array(parts)))
+                if parts.get(1) == Some(&Value::from("Arn")) =>
+            {
+                parts.first().and_then(Value::as_str)
+            }
+            _ => None,
+        };
+        match named {
+            Some(id) if is_function(id) => {
+                if !self.functions.iter().any(|f| f == id) {
+                    self.functions.push(id.to_owned());
+                }
+            }
+            _ => self.external = true,
+        }
+    }
 }
 
 /// An enabled `DeploymentPreference`.
@@ -170,27 +231,17 @@ impl Reader<'_> {
         });
         // A smoke test with no hooks of the user's own runs in gradual's installed hooks.
         if smoke_test.is_some() && pre_traffic.is_none() && post_traffic.is_none() {
-            let installed = |name: &str| Hook {
-                value: Value::from(name),
-                function: None,
-            };
+            let installed = |name: &str| Hook::external(Value::from(name));
             pre_traffic = Some(installed(&self.installed_hooks.pre_traffic));
             post_traffic = Some(installed(&self.installed_hooks.post_traffic));
         }
-        // The installed hooks may only touch functions tagged for them, however they were named.
-        let installed_names = [
-            self.installed_hooks.pre_traffic.as_str(),
-            self.installed_hooks.post_traffic.as_str(),
-        ];
-        let uses_installed_hooks =
-            [&pre_traffic, &post_traffic]
-                .into_iter()
-                .flatten()
-                .any(|hook| {
-                    hook.value
-                        .as_str()
-                        .is_some_and(|name| installed_names.contains(&name))
-                });
+        // The installed hooks may only touch functions tagged for them. They can be named in
+        // many ways gradual can't see through (an export, a parameter, a `Sub`), so any hook
+        // that may live outside the template gets the function tagged.
+        let uses_installed_hooks = [&pre_traffic, &post_traffic]
+            .into_iter()
+            .flatten()
+            .any(|hook| hook.external);
         let alarms = match preference.get("Alarms") {
             Some(raw) => self.alarms(raw, &path.key("Alarms"), errors),
             None => Alarms::List(Vec::new()),
@@ -201,7 +252,7 @@ impl Reader<'_> {
         let triggers = preference
             .get("TriggerConfigurations")
             .and_then(|raw| self.triggers(raw, &path.key("TriggerConfigurations"), errors));
-        let guard_alarms = guard.as_ref().map_or(0, |g| g.alarm_ids("").len());
+        let guard_alarms = guard.as_ref().map_or(0, |g| g.alarm_ids("", "").len());
         if alarms.max_len() + guard_alarms > MAX_ALARMS {
             let at = if preference.contains_key("Alarms") {
                 path.key("Alarms")
@@ -452,16 +503,10 @@ impl Reader<'_> {
     ) -> Option<Hook> {
         match value {
             Value::Null => None,
-            Value::String(_) => Some(Hook {
-                value: value.clone(),
-                function: None,
-            }),
+            Value::String(_) => Some(Hook::naming(value.clone(), self.resources)),
             Value::Object(object) => match intrinsic::classify(object) {
                 Some(Intrinsic::Ref(target)) => self.hook_ref(value, target, path, errors),
-                Some(Intrinsic::Function(..)) => Some(Hook {
-                    value: value.clone(),
-                    function: None,
-                }),
+                Some(Intrinsic::Function(..)) => Some(Hook::naming(value.clone(), self.resources)),
                 _ => {
                     errors.push(wrong_type(
                         path.clone(),
@@ -497,10 +542,7 @@ impl Reader<'_> {
             if resource_type == "AWS::Lambda::Function"
                 || resource_type == "AWS::Serverless::Function"
             {
-                return Some(Hook {
-                    value: value.clone(),
-                    function: Some(target.to_owned()),
-                });
+                return Some(Hook::naming(value.clone(), self.resources));
             }
             errors.push(TransformError::new(
                 path.key("Ref"),
@@ -511,10 +553,7 @@ impl Reader<'_> {
             return None;
         }
         if self.scope.is_parameter(target) {
-            return Some(Hook {
-                value: value.clone(),
-                function: None,
-            });
+            return Some(Hook::naming(value.clone(), self.resources));
         }
         let functions: Vec<&str> = self
             .resources

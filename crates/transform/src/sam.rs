@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::codedeploy::{APPLICATION_ID, SERVICE_ROLE_ID};
 use crate::error::TransformError;
+use crate::iam::RolePolicy;
 use crate::intrinsic::{self, Intrinsic};
 use crate::path::TemplatePath;
 use crate::preference::{config_name, Alarms, Hook, Preference, ROLLBACK_EVENTS};
@@ -66,18 +67,9 @@ pub(crate) fn adopt(
         let config_name =
             generate_schedules(&original_config, &config_path, &mut generated, errors);
         let hook = |key: &str| {
-            policy.get(key).map(|value| Hook {
-                value: value.clone(),
-                function: ref_target(Some(value))
-                    .filter(|target| {
-                        resources
-                            .get(*target)
-                            .and_then(|r| r.get("Type"))
-                            .and_then(Value::as_str)
-                            == Some("AWS::Lambda::Function")
-                    })
-                    .map(str::to_owned),
-            })
+            policy
+                .get(key)
+                .map(|value| Hook::naming(value.clone(), resources))
         };
         let role = group
             .pointer("/Properties/ServiceRoleArn")
@@ -150,7 +142,7 @@ fn generate_schedules(
 /// Narrows SAM's `CodeDeployServiceRole` in place: the `Limited` managed policy instead of the
 /// one that lets CodeDeploy invoke any `CodeDeployHook_*` function, plus gradual's inline
 /// policy. A role that isn't SAM's is left alone.
-pub(crate) fn narrow_service_role(role: &mut Value, policy: Option<Value>) -> bool {
+pub(crate) fn narrow_service_role(role: &mut Value, policy: Option<RolePolicy>) -> bool {
     let Some(Value::Array(managed)) = role.pointer_mut("/Properties/ManagedPolicyArns") else {
         return false;
     };
@@ -174,9 +166,9 @@ pub(crate) fn narrow_service_role(role: &mut Value, policy: Option<Value>) -> bo
     }
     if let (Some(policy), Some(Value::Object(properties))) = (policy, role.get_mut("Properties")) {
         match properties.get_mut("Policies") {
-            Some(Value::Array(policies)) => policies.push(policy),
+            Some(Value::Array(policies)) => policies.push(policy.element()),
             _ => {
-                properties.insert("Policies".into(), json!([policy]));
+                properties.insert("Policies".into(), policy.list());
             }
         }
     }

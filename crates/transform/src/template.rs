@@ -13,6 +13,7 @@ use crate::iam;
 use crate::lambda::{self, FUNCTION_TYPE};
 use crate::path::TemplatePath;
 use crate::preference::{self, Preference, Reading};
+use crate::presence::Conditions;
 use crate::publish::{self, wrong_type, Publication};
 use crate::refs::{self, Member, Target};
 use crate::sam;
@@ -63,7 +64,10 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     let mut errors = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
     let scope = Scope::new(&root, ctx);
-    let mut managed = read_functions(resources, &scope, &ctx.installed_hooks, &mut errors);
+    let Functions {
+        mut managed,
+        broken,
+    } = read_functions(resources, &scope, &ctx.installed_hooks, &mut errors);
     assign_version_ids(&mut managed);
 
     let by_id: BTreeMap<&str, &Managed> = managed.iter().map(|m| (m.id.as_str(), m)).collect();
@@ -76,6 +80,8 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         match (by_id.get(function), member) {
             (Some(m), Member::Alias) => Target::To(m.alias_id.clone()),
             (Some(m), Member::Version) => Target::To(m.version_id.clone()),
+            // Its own error is reported already; another one here would only mislead.
+            (None, _) if broken.contains(function) => Target::Keep,
             (None, _) if lambda_functions.contains(function) => {
                 Target::Error(ErrorKind::invalid(format!(
                 "`{function}.{}` refers to function `{function}`, which has no AutoPublishAlias",
@@ -98,6 +104,8 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
                     .clone()
                     .filter(|_| preference.passthrough_condition),
                 tags: m.tags.clone().filter(|_| preference.propagate_tags),
+                version_id: &m.version_id,
+                function_condition: m.condition.clone(),
             })
         })
         .collect();
@@ -116,13 +124,40 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
             preference: &a.preference,
             condition: a.condition.clone(),
             tags: None,
+            version_id: "",
+            function_condition: a.condition.clone(),
         }))
         .collect();
-    let service_role_policy = iam::service_role_policy(&all_deployments, resources, &scope);
+    let mut conditions = Conditions::default();
+    if let Some((name, _)) = codedeploy::shared_conditions(&all_deployments, resources).last() {
+        let presence =
+            codedeploy::shared_presence(codedeploy::APPLICATION_ID, &all_deployments, resources);
+        conditions.know(presence, name);
+    }
+    let service_role_policy = iam::service_role_policy(
+        &all_deployments,
+        resources,
+        &scope,
+        &codedeploy::shared_presence(codedeploy::SERVICE_ROLE_ID, &all_deployments, resources),
+        &mut conditions,
+    );
     let shared = codedeploy::shared(&all_deployments, resources, service_role_policy.clone());
-    let hook_grants = iam::hook_grants(&all_deployments, resources);
+    let hook_grants = iam::hook_grants(
+        &all_deployments,
+        resources,
+        &codedeploy::shared_presence(codedeploy::APPLICATION_ID, &all_deployments, resources),
+        &mut conditions,
+    );
     warnings.extend(hook_grants.warnings.iter().cloned());
-    check_shared_ids(&shared, &deployments, resources, &root, &mut errors);
+    let mut generated_conditions = shared.conditions.clone();
+    generated_conditions.extend(conditions.generated);
+    check_shared_ids(
+        &generated_conditions,
+        &deployments,
+        resources,
+        &root,
+        &mut errors,
+    );
 
     let mut rebuilt = Map::new();
     let existing: BTreeSet<String> = resources.keys().cloned().collect();
@@ -226,12 +261,12 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
     if let (Some(slot), Some(outputs)) = (root.get_mut("Outputs"), outputs) {
         *slot = outputs;
     }
-    if !shared.conditions.is_empty() {
+    if !generated_conditions.is_empty() {
         let conditions = root
             .entry("Conditions")
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(conditions) = conditions {
-            conditions.extend(shared.conditions);
+            conditions.extend(generated_conditions);
         }
     }
     Ok(Output {
@@ -252,14 +287,21 @@ fn resource_type(resource: &Value) -> Option<&str> {
     resource.get("Type").and_then(Value::as_str)
 }
 
+/// The functions gradual manages, and those that ask for it but have errors.
+struct Functions {
+    managed: Vec<Managed>,
+    broken: BTreeSet<String>,
+}
+
 /// First pass: every problem with gradual's properties, and the functions that are usable.
 fn read_functions(
     resources: &Map<String, Value>,
     scope: &Scope<'_>,
     installed_hooks: &InstalledHooks,
     errors: &mut Vec<TransformError>,
-) -> Vec<Managed> {
+) -> Functions {
     let mut managed = Vec::new();
+    let mut broken = BTreeSet::new();
     for (id, resource) in resources {
         let path = TemplatePath::resource(id);
         let Some(resource_type) = resource_type(resource) else {
@@ -331,9 +373,11 @@ fn read_functions(
             continue;
         }
         let Some(publication) = publish::read(properties, &properties_path, scope, errors) else {
+            broken.insert(id.clone());
             continue;
         };
         if properties.contains_key("DeploymentPreference") && preference.is_none() {
+            broken.insert(id.clone());
             continue;
         }
         let mut captured = Map::new();
@@ -370,7 +414,7 @@ fn read_functions(
             tags: properties.get("Tags").cloned(),
         });
     }
-    managed
+    Functions { managed, broken }
 }
 
 /// Gives every managed function its version ID.
@@ -532,10 +576,18 @@ fn generate(
         .unwrap_or_default();
     // The alias update starts the deployment, so it waits for the hooks' permissions and for
     // the guard alarms to watch the new version.
+    // It also waits for the smoke test the pre-traffic hook reads, and for the group whose
+    // alarm list CodeDeploy reads when the deployment starts.
+    let group_id = deployment.map(|_| codedeploy::group_logical_id(&m.id));
+    let smoke_test_id = deployment
+        .filter(|d| d.preference.smoke_test.is_some())
+        .map(|_| guard::smoke_test_logical_id(&m.id));
     let depends_on: Vec<&String> = waits_for
         .into_iter()
         .flatten()
         .chain(guard_alarms.iter().map(|(id, _)| id))
+        .chain(smoke_test_id.iter())
+        .chain(group_id.iter())
         .collect();
     if !depends_on.is_empty() {
         alias.insert("DependsOn".into(), json!(depends_on));
@@ -587,6 +639,9 @@ fn generate(
     generated
 }
 
+/// CloudFormation's limit on a logical ID.
+const MAX_LOGICAL_ID_LENGTH: usize = 255;
+
 /// Adds a generated resource, unless its logical ID is already the template's or another
 /// generated resource's; then the error is reported at `blame`, the property that asked for it.
 fn insert_generated(
@@ -597,7 +652,15 @@ fn insert_generated(
     blame: &TemplatePath,
     errors: &mut Vec<TransformError>,
 ) {
-    if existing.contains(&id) || rebuilt.contains_key(&id) {
+    if id.len() > MAX_LOGICAL_ID_LENGTH {
+        errors.push(TransformError::new(
+            blame.clone(),
+            ErrorKind::invalid(format!(
+                "the generated logical ID `{id}` is {} characters; CloudFormation allows {MAX_LOGICAL_ID_LENGTH}: shorten the function's logical ID or the alias name",
+                id.len()
+            )),
+        ));
+    } else if existing.contains(&id) || rebuilt.contains_key(&id) {
         errors.push(TransformError::new(
             blame.clone(),
             ErrorKind::LogicalIdCollision(id),
@@ -671,7 +734,7 @@ fn adopt_changes(
 /// template already uses for something else. A shared resource of the right type already in
 /// the template (from the SAM transform, say) is reused rather than generated again.
 fn check_shared_ids(
-    shared: &codedeploy::Shared,
+    generated_conditions: &[(String, Value)],
     deployments: &[Deployment<'_>],
     resources: &Map<String, Value>,
     root: &Map<String, Value>,
@@ -713,7 +776,7 @@ fn check_shared_ids(
         }
     }
     let conditions = root.get("Conditions").and_then(Value::as_object);
-    for (id, _) in &shared.conditions {
+    for (id, _) in generated_conditions {
         if conditions.is_some_and(|c| c.contains_key(id)) {
             errors.push(TransformError::new(
                 TemplatePath::root().key("Conditions").key(id),
@@ -740,6 +803,7 @@ pub(crate) fn deployments_of(
     let scope = Scope::new(root, ctx);
     let mut ignored = Vec::new();
     read_functions(resources, &scope, &ctx.installed_hooks, &mut ignored)
+        .managed
         .into_iter()
         .map(|m| (m.id, m.publication.alias_name, m.preference))
         .collect()
