@@ -4,22 +4,31 @@
 //! * [`post_traffic`]: the same for the version the alias now serves, then optional pruning of old
 //!   versions.
 
+use crate::appspec::Phase;
 use crate::deployment::Deployment;
 use crate::expect::first_mismatch;
-use crate::hook::CheckError;
-use aws_sdk_lambda::error::DisplayErrorContext;
+use crate::hook::{CheckError, THROTTLING_CODES};
+use aws_config::retry::RetryConfig;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::Duration;
 
-pub use gradual_contract::{smoke_test_parameter_name, SMOKE_TEST_PARAMETER_PREFIX};
+pub use gradual_contract::{
+    smoke_test_parameter_name, SMOKE_TEST_PARAMETER_PREFIX, STACK_ID_TAG_KEY,
+};
 
 /// The environment variable that turns on pruning in the post-traffic hook.
 pub const KEEP_VERSIONS_VARIABLE: &str = "GRADUAL_KEEP_VERSIONS";
 
 /// How long to wait between two looks at a version that is still being prepared.
 const READY_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The most of a response (or of any other text from outside) a log line or a reason quotes.
+pub const EXCERPT_CHARS: usize = 512;
 
 /// A smoke test: invoke the version with `event`; its response must contain `expect`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -28,66 +37,226 @@ pub struct SmokeTest {
     /// The payload sent to the function.
     pub event: Value,
     /// A JSON subset the response payload must contain; absent means "any response that is not a
-    /// `FunctionError`".
-    #[serde(default)]
+    /// `FunctionError`". An explicit `null` is a configuration mistake, rejected when read: it
+    /// reads as "expect null" but would accept anything.
+    #[serde(default, deserialize_with = "expect_not_null")]
     pub expect: Option<Value>,
 }
 
-/// The default pre-traffic check: the target version is `Active` and its last update
-/// `Successful`, and it passes its smoke test if one is configured.
-pub async fn pre_traffic(deployment: &Deployment) -> Result<(), CheckError> {
-    verify_version(deployment, &deployment.target.target_version).await
+fn expect_not_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Value>, D::Error> {
+    match <Value as serde::Deserialize>::deserialize(deserializer)? {
+        Value::Null => Err(serde::de::Error::custom(
+            "\"expect\": null is a configuration mistake: leave \"expect\" out to accept any \
+             response that is not a FunctionError, or give the JSON the response must contain",
+        )),
+        value => Ok(Some(value)),
+    }
 }
 
-/// The default post-traffic check: [`verify_version`] on the version the alias now serves, then,
-/// when `keep_versions` is `Some(n)`, [`prune_versions`]. Pruning problems are logged but never
-/// fail a deployment whose new version is healthy.
-pub async fn post_traffic(
-    deployment: &Deployment,
-    keep_versions: Option<usize>,
-) -> Result<(), CheckError> {
+/// The stack that owns the target function, as its tags say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    /// The function's ARN, unqualified.
+    pub function_arn: String,
+    /// Its `aws:cloudformation:stack-id` tag; `None` when no stack created it.
+    pub stack_id: Option<String>,
+}
+
+/// The default pre-traffic check: it serves `BeforeAllowTraffic`, the deployment belongs to the
+/// function's stack, and the target version is `Active`, last update `Successful`, and passes
+/// its smoke test if one is configured.
+pub async fn pre_traffic(deployment: &Deployment) -> Result<(), CheckError> {
+    require_phase(deployment, Phase::BeforeAllowTraffic)?;
+    let ownership = verify_ownership(deployment).await?;
+    verify_version(deployment, &deployment.target.target_version, &ownership).await
+}
+
+/// The default post-traffic check: it serves `AfterAllowTraffic`, the deployment belongs to the
+/// function's stack, the alias now sends all its traffic to the target version, and that
+/// version passes [`verify_version`]. Pruning is not part of it: see [`prune_versions`], which
+/// the ready-made hook runs only after `Succeeded` is reported.
+pub async fn post_traffic(deployment: &Deployment) -> Result<(), CheckError> {
+    require_phase(deployment, Phase::AfterAllowTraffic)?;
+    let ownership = verify_ownership(deployment).await?;
+    let target = &deployment.target;
     let aliases = list_aliases(deployment).await?;
-    let served = aliases
+    let alias = aliases
         .iter()
-        .find(|alias| alias.name == deployment.target.alias)
-        .map(|alias| alias.function_version.clone())
-        .ok_or_else(|| {
-            format!(
-                "alias {} of {} not found",
-                deployment.target.alias, deployment.target.name
-            )
-        })?;
+        .find(|alias| alias.name == target.alias)
+        .ok_or_else(|| format!("alias {} of {} not found", target.alias, target.name))?;
+    let stray: Vec<&String> = alias
+        .weighted_versions
+        .iter()
+        .filter(|version| **version != target.target_version)
+        .collect();
+    if alias.function_version != target.target_version || !stray.is_empty() {
+        let reason = format!(
+            "after traffic moved, alias {} should send everything to version {}, but it points at \
+             {} with weighted versions {stray:?}",
+            target.alias, target.target_version, alias.function_version
+        );
+        deployment.log_with(
+            "post-traffic",
+            "alias-elsewhere",
+            &reason,
+            json!({"alias": target.alias, "version": alias.function_version}),
+        );
+        return Err(reason.into());
+    }
     deployment.log_with(
         "post-traffic",
         "checking",
-        "the alias now serves this version",
-        json!({"alias": deployment.target.alias, "version": served}),
+        "the alias now serves the target version",
+        json!({"alias": target.alias, "version": target.target_version}),
     );
-    verify_version(deployment, &served).await?;
-    if let Some(keep) = keep_versions {
-        if let Err(error) = prune_versions(deployment, keep).await {
-            deployment.log("prune", "skipped", &format!("pruning failed: {error}"));
-        }
-    }
-    Ok(())
+    verify_version(deployment, &target.target_version, &ownership).await
 }
 
-/// Checks that `version` is ready, then runs its smoke test if one is configured.
-pub async fn verify_version(deployment: &Deployment, version: &str) -> Result<(), CheckError> {
-    wait_until_ready(deployment, version).await?;
-    match load_smoke_test(deployment).await? {
-        Some(test) => run_smoke_test(deployment, version, &test).await,
-        None => {
-            deployment.log(
-                "smoke-test",
-                "skipped",
-                &format!(
-                    "no SSM parameter {}",
-                    smoke_test_parameter_name(deployment.target.short_name())
-                ),
-            );
-            Ok(())
+/// Fails unless the AppSpec lists this hook for exactly `expected`: a pre-traffic check run
+/// after traffic moved (or the reverse) would gate nothing, or prune before the switch.
+pub fn require_phase(deployment: &Deployment, expected: Phase) -> Result<(), CheckError> {
+    if deployment.phase == Some(expected) {
+        return Ok(());
+    }
+    let found = deployment
+        .phase
+        .map_or("no single lifecycle event".to_owned(), |phase| {
+            phase.as_str().to_owned()
+        });
+    let reason = format!(
+        "this is a {expected} hook, but the AppSpec lists it for {found}: wire it as the \
+         deployment preference's {} hook",
+        match expected {
+            Phase::BeforeAllowTraffic => "PreTraffic",
+            Phase::AfterAllowTraffic => "PostTraffic",
         }
+    );
+    deployment.log("phase", "wrong-phase", &reason);
+    Err(reason.into())
+}
+
+/// Reads which stack owns the target function and fails unless the deployment's group belongs
+/// to the same one (both `aws:cloudformation:stack-id` tags equal, or both absent).
+///
+/// The installed hooks serve every stack in the account: without this, anyone able to create a
+/// CodeDeploy deployment could point one at another team's function and have the hooks invoke
+/// any of its versions.
+pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, CheckError> {
+    let target = &deployment.target;
+    let configuration = deployment
+        .clients()
+        .lambda
+        .get_function_configuration()
+        .function_name(&target.name)
+        .qualifier(&target.target_version)
+        .send()
+        .await
+        .map_err(|error| {
+            format!(
+                "GetFunctionConfiguration {}:{} failed: {}",
+                target.name,
+                target.target_version,
+                DisplayErrorContext(&error)
+            )
+        })?;
+    let qualified = configuration
+        .function_arn()
+        .ok_or("GetFunctionConfiguration returned no FunctionArn")?;
+    let function_arn = unqualified_arn(qualified);
+    let tags = deployment
+        .clients()
+        .lambda
+        .list_tags()
+        .resource(&function_arn)
+        .send()
+        .await
+        .map_err(|error| {
+            format!(
+                "ListTags {function_arn} failed: {}",
+                DisplayErrorContext(&error)
+            )
+        })?;
+    let stack_id = tags
+        .tags()
+        .and_then(|tags| tags.get(STACK_ID_TAG_KEY))
+        .cloned();
+
+    let group_arn = deployment_group_arn(&function_arn, deployment)
+        .ok_or_else(|| format!("{function_arn} is not a Lambda function ARN"))?;
+    let group_tags = deployment
+        .clients()
+        .codedeploy
+        .list_tags_for_resource()
+        .resource_arn(&group_arn)
+        .send()
+        .await
+        .map_err(|error| {
+            format!(
+                "ListTagsForResource {group_arn} failed: {}",
+                aws_sdk_codedeploy::error::DisplayErrorContext(&error)
+            )
+        })?;
+    let group_stack = group_tags
+        .tags()
+        .iter()
+        .find(|tag| tag.key() == Some(STACK_ID_TAG_KEY))
+        .and_then(|tag| tag.value())
+        .map(str::to_owned);
+    let details = json!({"function_stack": stack_id, "deployment_group_stack": group_stack});
+    if group_stack != stack_id {
+        let reason = format!(
+            "deployment group {}/{} belongs to stack {}, but function {} to stack {}: the hooks \
+             only serve deployments made by the stack that owns the function",
+            deployment.application_name,
+            deployment.deployment_group_name,
+            group_stack.as_deref().unwrap_or("(none)"),
+            target.name,
+            stack_id.as_deref().unwrap_or("(none)"),
+        );
+        deployment.log_with("ownership", "foreign-deployment", &reason, details);
+        return Err(reason.into());
+    }
+    deployment.log_with(
+        "ownership",
+        "verified",
+        "the deployment group and the function belong to the same stack",
+        details,
+    );
+    Ok(Ownership {
+        function_arn,
+        stack_id,
+    })
+}
+
+/// `arn:aws:lambda:r:a:function:name[:qualifier]` without its qualifier.
+fn unqualified_arn(arn: &str) -> String {
+    arn.splitn(8, ':').take(7).collect::<Vec<_>>().join(":")
+}
+
+fn deployment_group_arn(function_arn: &str, deployment: &Deployment) -> Option<String> {
+    let parts: Vec<&str> = function_arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "lambda", region, account, "function", _, ..] => Some(format!(
+            "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{}/{}",
+            deployment.application_name, deployment.deployment_group_name
+        )),
+        _ => None,
+    }
+}
+
+/// Checks that `version` is ready, then runs its smoke test if one is configured (and belongs
+/// to the function's stack).
+pub async fn verify_version(
+    deployment: &Deployment,
+    version: &str,
+    ownership: &Ownership,
+) -> Result<(), CheckError> {
+    wait_until_ready(deployment, version).await?;
+    match load_smoke_test(deployment, ownership).await? {
+        Some(test) => run_smoke_test(deployment, version, &test).await,
+        None => Ok(()),
     }
 }
 
@@ -155,15 +324,67 @@ pub async fn wait_until_ready(deployment: &Deployment, version: &str) -> Result<
     }
 }
 
-/// Reads the smoke test configured for the target function; `None` when the parameter does not
-/// exist. A parameter that is not a valid smoke test is an error.
-pub async fn load_smoke_test(deployment: &Deployment) -> Result<Option<SmokeTest>, CheckError> {
+/// Reads the smoke test configured for the target function; `None` when there is none, or
+/// when its parameter belongs to another stack than the function (logged as `untrusted`). A
+/// parameter that is not a valid smoke test is an error. `SecureString` values are decrypted.
+pub async fn load_smoke_test(
+    deployment: &Deployment,
+    ownership: &Ownership,
+) -> Result<Option<SmokeTest>, CheckError> {
     let name = smoke_test_parameter_name(deployment.target.short_name());
+    // Tags first: an untrusted value is never read, let alone decrypted.
+    let tags = deployment
+        .clients()
+        .ssm
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(&name)
+        .send()
+        .await;
+    let tags = match tags {
+        Ok(output) => output.tag_list,
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|service| service.is_invalid_resource_id()) =>
+        {
+            deployment.log("smoke-test", "skipped", &format!("no SSM parameter {name}"));
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(format!(
+                "ListTagsForResource {name} failed: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(&error)
+            )
+            .into())
+        }
+    };
+    let parameter_stack = tags
+        .unwrap_or_default()
+        .into_iter()
+        .find(|tag| tag.key == STACK_ID_TAG_KEY)
+        .map(|tag| tag.value);
+    if parameter_stack != ownership.stack_id {
+        deployment.log_with(
+            "smoke-test",
+            "untrusted",
+            &format!(
+                "SSM parameter {name} belongs to stack {}, the function to stack {}: ignoring it, \
+                 as only the function's own stack may define its smoke test",
+                parameter_stack.as_deref().unwrap_or("(none)"),
+                ownership.stack_id.as_deref().unwrap_or("(none)"),
+            ),
+            json!({"parameter": name, "parameter_stack": parameter_stack,
+                   "function_stack": ownership.stack_id}),
+        );
+        return Ok(None);
+    }
     let response = deployment
         .clients()
         .ssm
         .get_parameter()
         .name(&name)
+        .with_decryption(true)
         .send()
         .await;
     let value = match response {
@@ -176,7 +397,8 @@ pub async fn load_smoke_test(deployment: &Deployment) -> Result<Option<SmokeTest
                 .as_service_error()
                 .is_some_and(|service| service.is_parameter_not_found()) =>
         {
-            return Ok(None)
+            deployment.log("smoke-test", "skipped", &format!("no SSM parameter {name}"));
+            return Ok(None);
         }
         Err(error) => {
             return Err(format!(
@@ -188,7 +410,8 @@ pub async fn load_smoke_test(deployment: &Deployment) -> Result<Option<SmokeTest
     };
     let test = serde_json::from_str(&value).map_err(|error| {
         format!(
-            r#"SSM parameter {name} is not a smoke test {{"event": ..., "expect": ...}}: {error}"#
+            r#"SSM parameter {name} is not a smoke test {{"event": ..., "expect": ...}}: {}"#,
+            excerpt(error.to_string().as_bytes())
         )
     })?;
     Ok(Some(test))
@@ -221,6 +444,7 @@ pub async fn run_smoke_test(
             .json()
             .ok_or_else(|| format!("smoke test: version {version} returned non-JSON {excerpt}"))?;
         if let Some(mismatch) = first_mismatch(expected, &actual) {
+            // Display bounds both values: a response can hold megabytes, and personal data.
             let reason = format!("smoke test: version {version} response differs at {mismatch}");
             deployment.log_with(
                 "smoke-test",
@@ -240,11 +464,14 @@ pub async fn run_smoke_test(
     Ok(())
 }
 
-fn excerpt(payload: &[u8]) -> String {
-    const LIMIT: usize = 512;
-    let text = String::from_utf8_lossy(payload);
-    match text.char_indices().nth(LIMIT) {
+/// At most [`EXCERPT_CHARS`] characters of `payload`, marked `…` when cut.
+pub fn excerpt(payload: &[u8]) -> String {
+    // Only what can be quoted is decoded: a 6 MB payload costs no 6 MB string.
+    let head = &payload[..payload.len().min(EXCERPT_CHARS * 4 + 4)];
+    let text = String::from_utf8_lossy(head);
+    match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
+        None if head.len() < payload.len() => format!("{text}…"),
         None => text.into_owned(),
     }
 }
@@ -339,13 +566,18 @@ pub async fn list_versions(deployment: &Deployment) -> Result<Vec<String>, Check
     }
 }
 
-/// Chooses the versions to delete: numbered versions outside the newest `keep`, except any that
-/// an alias points at or gives weight to, and any in `also_protected`. `$LATEST` and anything
-/// that is not a plain version number are never chosen. Returned oldest first.
+/// Chooses the candidates for deletion: numbered versions older than `current` (the version
+/// the deployment started from) and outside the newest `keep`, except any that an alias points
+/// at or gives weight to, and any in `also_protected`. `$LATEST` and anything that is not a
+/// plain version number are never chosen. Returned oldest first.
+///
+/// Versions newer than `current` are never candidates: they include the target and anything a
+/// concurrent deployment or a `PublishVersion` created meanwhile.
 pub fn versions_to_prune(
     versions: &[String],
     aliases: &[AliasRoute],
     keep: usize,
+    current: u64,
     also_protected: &[&str],
 ) -> Vec<u64> {
     let protected: BTreeSet<u64> = aliases
@@ -362,7 +594,7 @@ pub fn versions_to_prune(
         .iter()
         .rev()
         .skip(keep)
-        .filter(|version| !protected.contains(version))
+        .filter(|version| **version < current && !protected.contains(version))
         .copied()
         .collect();
     prunable.reverse();
@@ -381,60 +613,277 @@ fn version_number(version: &str) -> Option<u64> {
 pub struct PruneSummary {
     /// Versions deleted.
     pub deleted: Vec<u64>,
+    /// Candidates kept because something still uses them, with what.
+    pub kept: Vec<(u64, String)>,
     /// Versions whose deletion failed, with the error.
     pub failed: Vec<(u64, String)>,
+    /// Candidates not examined: pruning stopped first. The next deployment picks them up.
+    pub left: Vec<u64>,
+    /// Why pruning stopped before the end, if it did.
+    pub stopped: Option<String>,
 }
 
-/// Deletes the target function's versions chosen by [`versions_to_prune`], also protecting the
-/// deployment's current and target versions (CodeDeploy rolls back to the current one if a
-/// later step fails). Stops early when the check's deadline is near.
+/// Why a pruning step could not go on.
+enum Step<T> {
+    Done(T),
+    /// Throttled or out of time: stop pruning, leave the rest for next time.
+    Stop(String),
+    /// This call failed; the version it was about is kept.
+    Failed(String),
+}
+
+fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    error.raw_response().is_some_and(|raw| raw.status().as_u16() == 429)
+        || error
+            .code()
+            .is_some_and(|code| THROTTLING_CODES.contains(&code))
+}
+
+/// Sends one Lambda call without SDK retries (pruning stops on throttling instead of waiting it
+/// out), bounded by the time left.
+async fn bounded<T, E, F>(deployment: &Deployment, what: &str, call: F) -> Step<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    match tokio::time::timeout(deployment.time_left(), call).await {
+        Err(_elapsed) => Step::Stop(format!("out of time during {what}")),
+        Ok(Ok(value)) => Step::Done(value),
+        Ok(Err(error)) if is_throttled(&error) => Step::Stop(format!(
+            "{what} was throttled: {}",
+            excerpt(DisplayErrorContext(&error).to_string().as_bytes())
+        )),
+        Ok(Err(error)) => Step::Failed(format!(
+            "{what} failed: {}",
+            excerpt(DisplayErrorContext(&error).to_string().as_bytes())
+        )),
+    }
+}
+
+fn no_retries() -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// The numbered versions with provisioned concurrency (all pages).
+async fn provisioned_versions(deployment: &Deployment) -> Step<BTreeSet<u64>> {
+    let mut versions = BTreeSet::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let call = deployment
+            .clients()
+            .lambda
+            .list_provisioned_concurrency_configs()
+            .function_name(&deployment.target.name)
+            .set_marker(marker.take())
+            .customize()
+            .config_override(no_retries())
+            .send();
+        let page = match bounded(deployment, "ListProvisionedConcurrencyConfigs", call).await {
+            Step::Done(page) => page,
+            Step::Stop(why) => return Step::Stop(why),
+            Step::Failed(why) => return Step::Failed(why),
+        };
+        versions.extend(
+            page.provisioned_concurrency_configs()
+                .iter()
+                .filter_map(|config| config.function_arn())
+                .filter_map(|arn| arn.rsplit(':').next())
+                .filter_map(version_number),
+        );
+        match page.next_marker() {
+            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+            _ => return Step::Done(versions),
+        }
+    }
+}
+
+/// What still uses `version`, if anything: an event source mapping or a resource policy of its
+/// own. `Failed` when that cannot be known (the version is then kept).
+async fn still_used(deployment: &Deployment, version: u64) -> Step<Option<String>> {
+    let qualified = format!("{}:{version}", deployment.target.name);
+    let call = deployment
+        .clients()
+        .lambda
+        .list_event_source_mappings()
+        .function_name(&qualified)
+        .max_items(1)
+        .customize()
+        .config_override(no_retries())
+        .send();
+    match bounded(deployment, "ListEventSourceMappings", call).await {
+        Step::Done(page) => {
+            if let Some(mapping) = page.event_source_mappings().first() {
+                return Step::Done(Some(format!(
+                    "event source mapping {} from {}",
+                    mapping.uuid().unwrap_or("?"),
+                    mapping.event_source_arn().unwrap_or("?")
+                )));
+            }
+        }
+        Step::Stop(why) => return Step::Stop(why),
+        Step::Failed(why) => return Step::Failed(why),
+    }
+    let call = deployment
+        .clients()
+        .lambda
+        .get_policy()
+        .function_name(&deployment.target.name)
+        .qualifier(version.to_string())
+        .customize()
+        .config_override(no_retries())
+        .send();
+    match tokio::time::timeout(deployment.time_left(), call).await {
+        Err(_elapsed) => Step::Stop("out of time during GetPolicy".to_owned()),
+        Ok(Ok(_)) => Step::Done(Some("a resource-based policy of its own".to_owned())),
+        Ok(Err(error))
+            if error
+                .as_service_error()
+                .is_some_and(|service| service.is_resource_not_found_exception()) =>
+        {
+            Step::Done(None)
+        }
+        Ok(Err(error)) if is_throttled(&error) => Step::Stop("GetPolicy was throttled".to_owned()),
+        Ok(Err(error)) => Step::Failed(format!(
+            "GetPolicy failed: {}",
+            excerpt(DisplayErrorContext(&error).to_string().as_bytes())
+        )),
+    }
+}
+
+/// Deletes old versions of the target function, keeping the newest `keep`, every version newer
+/// than the deployment's current one, the current and target versions, and every version still
+/// in use: an alias points at it or gives it weight, it has provisioned concurrency, an event
+/// source mapping targets it (deleting it would lose that queue's or stream's records), or it
+/// has a resource-based policy of its own (something outside invokes that exact version).
+///
+/// Run it after the status is reported ([`crate::Hook::after_success`]), never inside a check:
+/// it is housekeeping, and must not turn a healthy deployment into a rollback. It stops at the
+/// first throttling or when [`Deployment::time_left`] runs out, and logs what it left for the
+/// next deployment. Not protected: anything that names a version ARN without Lambda knowing,
+/// such as an API Gateway integration or a Step Functions task pinned to `function:name:7`.
 pub async fn prune_versions(
     deployment: &Deployment,
     keep: usize,
 ) -> Result<PruneSummary, CheckError> {
-    const TIME_PER_DELETE: Duration = Duration::from_secs(1);
+    let target = &deployment.target;
+    let Some(current) = version_number(&target.current_version) else {
+        let reason = format!(
+            "the current version {:?} is not a version number, so what is older is unknown",
+            target.current_version
+        );
+        deployment.log("prune", "skipped", &reason);
+        return Err(reason.into());
+    };
     let versions = list_versions(deployment).await?;
     let aliases = list_aliases(deployment).await?;
-    let target = &deployment.target;
-    let doomed = versions_to_prune(
+    let candidates = versions_to_prune(
         &versions,
         &aliases,
         keep,
+        current,
         &[&target.current_version, &target.target_version],
     );
     let mut summary = PruneSummary::default();
-    for version in doomed {
-        if deployment.time_left() < TIME_PER_DELETE {
-            deployment.log("prune", "stopped", "the check's deadline is near");
-            break;
+    let provisioned = if candidates.is_empty() {
+        BTreeSet::new()
+    } else {
+        match provisioned_versions(deployment).await {
+            Step::Done(provisioned) => provisioned,
+            Step::Stop(why) | Step::Failed(why) => {
+                summary.left = candidates;
+                summary.stopped = Some(why);
+                log_prune(deployment, keep, &summary);
+                return Ok(summary);
+            }
         }
-        let deleted = deployment
-            .clients()
-            .lambda
-            .delete_function()
-            .function_name(&target.name)
-            .qualifier(version.to_string())
-            .send()
-            .await;
-        match deleted {
-            Ok(_) => summary.deleted.push(version),
-            Err(error) => summary
-                .failed
-                .push((version, DisplayErrorContext(&error).to_string())),
+    };
+    let mut queue = candidates.into_iter();
+    while let Some(version) = queue.next() {
+        if provisioned.contains(&version) {
+            summary
+                .kept
+                .push((version, "provisioned concurrency".to_owned()));
+            continue;
+        }
+        let stop = match still_used(deployment, version).await {
+            Step::Done(Some(user)) => {
+                summary.kept.push((version, user));
+                continue;
+            }
+            Step::Done(None) => None,
+            Step::Failed(why) => {
+                summary.kept.push((version, format!("unknown: {why}")));
+                continue;
+            }
+            Step::Stop(why) => Some(why),
+        };
+        let stop = match stop {
+            Some(why) => Some(why),
+            None => {
+                let call = deployment
+                    .clients()
+                    .lambda
+                    .delete_function()
+                    .function_name(&target.name)
+                    .qualifier(version.to_string())
+                    .customize()
+                    .config_override(no_retries())
+                    .send();
+                match bounded(deployment, "DeleteFunction", call).await {
+                    Step::Done(_) => {
+                        summary.deleted.push(version);
+                        None
+                    }
+                    Step::Failed(why) => {
+                        summary.failed.push((version, why));
+                        None
+                    }
+                    Step::Stop(why) => Some(why),
+                }
+            }
+        };
+        if let Some(why) = stop {
+            summary.left.push(version);
+            summary.left.extend(queue.by_ref());
+            summary.stopped = Some(why);
         }
     }
+    log_prune(deployment, keep, &summary);
+    Ok(summary)
+}
+
+fn log_prune(deployment: &Deployment, keep: usize, summary: &PruneSummary) {
+    let decision = match (&summary.stopped, summary.failed.is_empty()) {
+        (Some(_), _) => "stopped",
+        (None, true) => "pruned",
+        (None, false) => "partly-pruned",
+    };
+    let reason = match &summary.stopped {
+        Some(why) => format!(
+            "stopped early ({why}); {} version(s) left for the next deployment",
+            summary.left.len()
+        ),
+        None => format!(
+            "kept the newest {keep} versions, every version newer than the current one, and every \
+             version still in use"
+        ),
+    };
+    let pairs = |list: &[(u64, String)], key: &str| -> Vec<Value> {
+        list.iter()
+            .map(|(version, why)| json!({"version": version, key: why}))
+            .collect()
+    };
     deployment.log_with(
         "prune",
-        if summary.failed.is_empty() { "pruned" } else { "partly-pruned" },
-        &format!(
-            "kept the newest {keep} versions and every version an alias points at or weights"
-        ),
+        decision,
+        &reason,
         json!({
             "deleted": summary.deleted,
-            "failed": summary.failed.iter().map(|(v, e)| json!({"version": v, "error": e})).collect::<Vec<_>>(),
+            "kept": pairs(&summary.kept, "used_by"),
+            "failed": pairs(&summary.failed, "error"),
+            "left": summary.left,
         }),
     );
-    Ok(summary)
 }
 
 #[cfg(test)]
@@ -457,18 +906,20 @@ mod tests {
     fn keeps_the_newest_and_everything_an_alias_uses() {
         let all = versions(&["$LATEST", "1", "2", "3", "4", "5", "6", "10"]);
         let aliases = [route("live", "10", &["3"]), route("old", "1", &[])];
-        assert_eq!(versions_to_prune(&all, &aliases, 2, &[]), vec![2, 4, 5]);
-        assert_eq!(versions_to_prune(&all, &aliases, 2, &["4"]), vec![2, 5]);
+        assert_eq!(versions_to_prune(&all, &aliases, 2, 10, &[]), vec![2, 4, 5]);
+        assert_eq!(versions_to_prune(&all, &aliases, 2, 10, &["4"]), vec![2, 5]);
         assert_eq!(
-            versions_to_prune(&all, &aliases, 100, &[]),
+            versions_to_prune(&all, &aliases, 100, 10, &[]),
             Vec::<u64>::new()
         );
+        // Nothing at or above the deployment's current version is a candidate.
+        assert_eq!(versions_to_prune(&all, &aliases, 0, 4, &[]), vec![2]);
     }
 
     #[test]
     fn never_touches_latest_or_odd_names() {
         let all = versions(&["$LATEST", "", "abc", "1"]);
-        assert_eq!(versions_to_prune(&all, &[], 0, &[]), vec![1]);
+        assert_eq!(versions_to_prune(&all, &[], 0, 2, &[]), vec![1]);
     }
 
     #[test]
@@ -482,11 +933,20 @@ mod tests {
         let no_expect: SmokeTest = serde_json::from_str(r#"{"event": {}}"#).expect("valid");
         assert_eq!(no_expect.expect, None);
         assert!(serde_json::from_str::<SmokeTest>(r#"{"expect": {}}"#).is_err());
+        let null = serde_json::from_str::<SmokeTest>(r#"{"event": {}, "expect": null}"#)
+            .expect_err("null expect")
+            .to_string();
+        assert!(null.contains("configuration mistake"), "{null}");
     }
 
     #[test]
     fn excerpts_are_bounded() {
         assert_eq!(excerpt(b"short"), "short");
         assert_eq!(excerpt("é".repeat(600).as_bytes()).chars().count(), 513);
+        assert_eq!(excerpt(&vec![b'x'; 6 << 20]).chars().count(), 513);
+        assert_eq!(
+            unqualified_arn("arn:aws:lambda:us-east-1:1:function:api:7"),
+            "arn:aws:lambda:us-east-1:1:function:api"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::appspec::{AppSpec, AppSpecError, Phase, TargetFunction};
 use crate::log::Logger;
+use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::primitives::Blob;
 use serde_json::{json, Value};
@@ -162,6 +163,17 @@ pub enum DeploymentError {
     /// The revision holds no inline AppSpec (`string.content` or `appSpecContent.content`).
     #[error("the revision holds no AppSpec content (revision type {0})")]
     NoAppSpecContent(String),
+    /// The revision is an AppSpec file in S3 (a hand-made deployment), which the hooks do not
+    /// read: they would need access to the bucket.
+    #[error(
+        "the revision is an AppSpec in S3 (s3://{0}), which gradual's hooks do not support: \
+         deploy with an inline AppSpec (revision type String or AppSpecContent), as \
+         CloudFormation does"
+    )]
+    S3Revision(String),
+    /// The deployment is not `InProgress`: CodeDeploy no longer waits for a status.
+    #[error("the deployment is {0}, not InProgress")]
+    NotInProgress(String),
     /// The AppSpec could not be understood.
     #[error(transparent)]
     AppSpec(#[from] AppSpecError),
@@ -190,6 +202,13 @@ pub(crate) async fn load(
         .map_err(|error| DeploymentError::GetDeployment(DisplayErrorContext(&error).to_string()))?
         .deployment_info
         .ok_or(DeploymentError::Missing("deploymentInfo"))?;
+    // A delivery that arrives after CodeDeploy gave up (timed out, stopped, rolled back) must not
+    // run a smoke test or prune: the deployment's outcome is already settled.
+    match info.status {
+        Some(DeploymentStatus::InProgress) => {}
+        Some(status) => return Err(DeploymentError::NotInProgress(status.as_str().to_owned())),
+        None => return Err(DeploymentError::Missing("status")),
+    }
     let application_name = info
         .application_name
         .ok_or(DeploymentError::Missing("applicationName"))?;
@@ -197,6 +216,13 @@ pub(crate) async fn load(
         .deployment_group_name
         .ok_or(DeploymentError::Missing("deploymentGroupName"))?;
     let revision = info.revision.ok_or(DeploymentError::Missing("revision"))?;
+    if let Some(s3) = revision.s3_location() {
+        return Err(DeploymentError::S3Revision(format!(
+            "{}/{}",
+            s3.bucket().unwrap_or_default(),
+            s3.key().unwrap_or_default()
+        )));
+    }
     let revision = clients
         .codedeploy
         .get_application_revision()

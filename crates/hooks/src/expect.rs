@@ -20,14 +20,24 @@ impl std::fmt::Display for Mismatch {
         } else {
             &self.pointer
         };
+        // Both sides are cut: a mismatch at the root quotes the whole response otherwise, which
+        // can be megabytes and hold personal data, and ends up in the shared hook logs.
+        let expected = bounded(&self.expected);
         match &self.actual {
-            Some(actual) => write!(f, "field {field}: expected {}, got {actual}", self.expected),
-            None => write!(
-                f,
-                "field {field}: expected {}, but it is absent",
-                self.expected
-            ),
+            Some(actual) => write!(f, "field {field}: expected {expected}, got {}", bounded(actual)),
+            None => write!(f, "field {field}: expected {expected}, but it is absent"),
         }
+    }
+}
+
+/// The most characters of one JSON value a mismatch message quotes.
+pub const QUOTED_VALUE_CHARS: usize = 200;
+
+fn bounded(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(QUOTED_VALUE_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+        None => text,
     }
 }
 
@@ -136,5 +146,15 @@ mod tests {
             first_mismatch(&json!([1]), &json!([1, 2])).map(|m| m.pointer),
             Some(String::new())
         );
+    }
+
+    #[test]
+    fn messages_quote_a_bounded_excerpt_of_each_side() {
+        let huge = Value::Array(vec![json!("personal data"); 100_000]);
+        let message = first_mismatch(&json!([1]), &huge)
+            .expect("differs")
+            .to_string();
+        assert!(message.len() < 600, "{} bytes", message.len());
+        assert!(message.contains("bytes)"), "{message}");
     }
 }

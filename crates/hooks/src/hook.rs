@@ -1,6 +1,6 @@
 //! Running a check and reporting its outcome to CodeDeploy, exactly once.
 
-use crate::deployment::{self, Clients, Deployment, EventIds};
+use crate::deployment::{self, Clients, Deployment, DeploymentError, EventIds};
 use crate::log::Logger;
 use aws_config::retry::RetryConfig;
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
@@ -20,6 +20,7 @@ pub type CheckError = Box<dyn std::error::Error + Send + Sync>;
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), CheckError>> + Send>>;
 type CheckFn = Arc<dyn Fn(Deployment) -> CheckFuture + Send + Sync>;
+type AfterFn = Arc<dyn Fn(Deployment) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// The shortest time kept back from the check for reporting its outcome.
 pub const MIN_SAFETY_MARGIN: Duration = Duration::from_secs(2);
@@ -27,15 +28,23 @@ pub const MIN_SAFETY_MARGIN: Duration = Duration::from_secs(2);
 pub const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(30);
 /// Time kept free at the very end of the invocation so the handler returns before Lambda stops it.
 pub const FINAL_GUARD: Duration = Duration::from_millis(250);
+/// A check budget under this is logged as a warning: a slow cold start, a readiness wait or one
+/// SDK retry can use it all, and the deployment then fails although its version is healthy.
+pub const LOW_BUDGET_WARNING: Duration = Duration::from_secs(10);
 
 /// The time kept back from the check to report its outcome: 10% of the time the invocation has
-/// left when it starts, but at least [`MIN_SAFETY_MARGIN`] and at most [`MAX_SAFETY_MARGIN`].
+/// left when it starts, at least [`MIN_SAFETY_MARGIN`] and at most [`MAX_SAFETY_MARGIN`], but
+/// never more than a third of it.
 ///
 /// The check (including reading the deployment) must finish by `Lambda deadline - margin`; the
 /// report and its retries may use the rest, up to `Lambda deadline - FINAL_GUARD`. With the 60 s
-/// timeout the ready-made hooks use, the check gets 54 s and the report 6 s.
+/// timeout the ready-made hooks use by default, the check gets 54 s and the report 6 s. The
+/// third keeps short timeouts usable: with 3 s the check gets 2 s and the report 750 ms (one
+/// attempt against a fast endpoint takes milliseconds), with 1.5 s the check gets 1 s.
 pub fn safety_margin(available: Duration) -> Duration {
-    (available / 10).clamp(MIN_SAFETY_MARGIN, MAX_SAFETY_MARGIN)
+    (available / 10)
+        .clamp(MIN_SAFETY_MARGIN, MAX_SAFETY_MARGIN)
+        .min(available / 3)
 }
 
 /// The Lambda invocation a hook event arrived in.
@@ -96,8 +105,12 @@ pub enum Delivery {
         /// Attempts made, including the accepted one.
         attempts: u32,
     },
-    /// CodeDeploy already had a status for this event (a duplicate delivery): nothing to do.
+    /// CodeDeploy already had a status for this event: an earlier delivery reported it, or
+    /// CodeDeploy itself ended the event. That status may differ from the one decided here.
     AlreadyCompleted,
+    /// Nothing was reported: the deployment was no longer `InProgress` (a delivery that arrived
+    /// after CodeDeploy gave up), so no check ran either.
+    NotNeeded,
 }
 
 /// The result of serving one lifecycle event.
@@ -105,8 +118,9 @@ pub enum Delivery {
 pub struct Report {
     /// The deployment served.
     pub deployment_id: String,
-    /// The status decided.
-    pub status: Status,
+    /// The status decided; `None` when there was nothing to decide (the deployment is no longer
+    /// in progress), and so nothing was reported.
+    pub status: Option<Status>,
     /// Why that status was decided.
     pub reason: String,
     /// How it was delivered.
@@ -119,8 +133,7 @@ pub enum HookError {
     /// The event carries no deployment or execution id, so no status can be reported.
     #[error("malformed CodeDeploy lifecycle event, cannot report a status: {0}")]
     MalformedEvent(String),
-    /// The status could not be delivered before the deadline; Lambda's retry of the event will
-    /// try again.
+    /// The status could not be delivered before the deadline.
     #[error("could not report {status:?} for deployment {deployment_id} after {attempts} attempt(s): {reason}")]
     ReportFailed {
         /// The deployment concerned.
@@ -131,7 +144,20 @@ pub enum HookError {
         attempts: u32,
         /// The last error.
         reason: String,
+        /// Whether a later attempt could succeed (throttling, 5xx, timeouts). When not (access
+        /// denied, unknown execution id, deployment gone), a retry would only rerun the check.
+        retryable: bool,
     },
+}
+
+impl HookError {
+    /// Whether Lambda should retry the event: only when a later delivery could report.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HookError::MalformedEvent(_) => false,
+            HookError::ReportFailed { retryable, .. } => *retryable,
+        }
+    }
 }
 
 impl From<HookError> for lambda_runtime::Diagnostic {
@@ -152,6 +178,7 @@ impl From<HookError> for lambda_runtime::Diagnostic {
 pub struct Hook {
     clients: Clients,
     check: CheckFn,
+    after_success: Option<AfterFn>,
     log: Logger,
 }
 
@@ -186,8 +213,23 @@ impl Hook {
         Hook {
             clients,
             check: Arc::new(move |deployment| Box::pin(check(deployment))),
+            after_success: None,
             log: Logger::default(),
         }
+    }
+
+    /// Runs `work` after CodeDeploy has accepted a `Succeeded` report, in the time the invocation
+    /// has left (up to [`FINAL_GUARD`] before the Lambda deadline; [`Deployment::time_left`]
+    /// tells it how much). Nothing it does (errors, panics, overrunning) can change the status
+    /// already reported, so housekeeping such as pruning old versions belongs here, not in the
+    /// check.
+    pub fn after_success<F, Fut>(mut self, work: F) -> Hook
+    where
+        F: Fn(Deployment) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.after_success = Some(Arc::new(move |deployment| Box::pin(work(deployment))));
+        self
     }
 
     /// Sends the structured log lines to `sink` instead of standard output.
@@ -204,7 +246,7 @@ impl Hook {
                 let hook = Arc::clone(&hook);
                 async move {
                     let invocation = Invocation::from_context(&event.context);
-                    hook.handle(event.payload, invocation)
+                    hook.respond(event.payload, invocation)
                         .await
                         .map_err(lambda_runtime::Diagnostic::from)
                 }
@@ -213,8 +255,31 @@ impl Hook {
         .await
     }
 
+    /// What Lambda gets for one event: [`Hook::handle`], with errors that no retry can fix
+    /// turned into a successful answer after an `abandoned` log line.
+    ///
+    /// Lambda retries a failed asynchronous invocation twice, rerunning the check (smoke test
+    /// included) each time. That only helps when a later report could get through, so only
+    /// retryable errors (throttling, 5xx, timeouts on the report) stay errors.
+    pub async fn respond(&self, event: Value, invocation: Invocation) -> Result<Value, HookError> {
+        match self.handle(event, invocation).await {
+            Ok(report) => Ok(serde_json::to_value(&report).unwrap_or(Value::Null)),
+            Err(error) if error.is_retryable() => Err(error),
+            Err(error) => {
+                let message = error.to_string();
+                self.log.decision(
+                    "lambda",
+                    "abandoned",
+                    &format!("{message}; a retry cannot succeed, so the event ends here"),
+                    json!({"retryable": false}),
+                );
+                Ok(json!({"abandoned": message, "retryable": false}))
+            }
+        }
+    }
+
     /// Serves one lifecycle event: reads the deployment, runs the check within the deadline and
-    /// reports the outcome exactly once.
+    /// reports the outcome exactly once, then runs the [`Hook::after_success`] work.
     ///
     /// Returns `Err` only when nothing could be reported: the event has no ids, or every report
     /// attempt failed before the deadline.
@@ -232,24 +297,100 @@ impl Hook {
         let margin = safety_margin(lambda_deadline.saturating_duration_since(now));
         let check_deadline = lambda_deadline.checked_sub(margin).unwrap_or(now);
         let report_deadline = lambda_deadline.checked_sub(FINAL_GUARD).unwrap_or(now);
+        let check_budget = check_deadline.saturating_duration_since(now);
         log.decision(
             "event",
             "accepted",
             "the event carries a deployment id and a lifecycle event hook execution id",
             json!({
                 "hook_function": invocation.function_name,
-                "check_budget_ms": millis(check_deadline.saturating_duration_since(now)),
+                "check_budget_ms": millis(check_budget),
                 "safety_margin_ms": millis(margin),
             }),
         );
+        if check_budget < LOW_BUDGET_WARNING {
+            log.decision(
+                "budget",
+                "low",
+                &format!(
+                    "the check has {} ms: under {} s, a cold start or one retry can fail a healthy \
+                     deployment; give the hook a longer timeout",
+                    millis(check_budget),
+                    LOW_BUDGET_WARNING.as_secs()
+                ),
+                json!({"check_budget_ms": millis(check_budget)}),
+            );
+        }
 
-        let (status, reason) = self
+        let (status, reason, deployment) = match self
             .decide(&ids, &invocation.function_name, check_deadline, &log)
-            .await;
+            .await
+        {
+            Decision::Report(status, reason, deployment) => {
+                (status, crate::log::bounded(&reason), deployment)
+            }
+            Decision::NotNeeded(reason) => {
+                log.decision("check", "not-needed", &reason, json!({}));
+                return Ok(Report {
+                    deployment_id: ids.deployment_id.clone(),
+                    status: None,
+                    reason,
+                    delivery: Delivery::NotNeeded,
+                });
+            }
+        };
         log.decision("check", status_name(status), &reason, json!({}));
 
-        self.report(&ids, status, reason, report_deadline, &log)
-            .await
+        let report = self
+            .report(&ids, status, reason, report_deadline, &log)
+            .await?;
+        if let (Some(work), Some(deployment), Delivery::Reported { .. }, Status::Succeeded) = (
+            &self.after_success,
+            deployment,
+            report.delivery,
+            status,
+        ) {
+            self.run_after_success(work, deployment, report_deadline, &log)
+                .await;
+        }
+        Ok(report)
+    }
+
+    /// Runs the after-success work in its own task until `deadline`: it may panic or overrun,
+    /// and the status is already reported either way.
+    async fn run_after_success(
+        &self,
+        work: &AfterFn,
+        mut deployment: Deployment,
+        deadline: Instant,
+        log: &Logger,
+    ) {
+        deployment.deadline = deadline;
+        let mut task = tokio::spawn(work(deployment));
+        match tokio::time::timeout_at(deadline, &mut task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(join_error)) => {
+                let reason = match join_error.try_into_panic() {
+                    Ok(payload) => format!("panicked: {}", panic_message(&*payload)),
+                    Err(join_error) => format!("cancelled: {join_error}"),
+                };
+                log.decision(
+                    "after-success",
+                    "failed",
+                    &format!("the work after the report {reason}; the reported status stands"),
+                    json!({}),
+                );
+            }
+            Err(_elapsed) => {
+                task.abort();
+                log.decision(
+                    "after-success",
+                    "stopped",
+                    "the invocation's deadline came first; the reported status stands",
+                    json!({}),
+                );
+            }
+        }
     }
 
     /// Runs the deployment lookup and the check in their own task, so that a panic or an overrun
@@ -260,7 +401,7 @@ impl Hook {
         own_function_name: &str,
         check_deadline: Instant,
         log: &Logger,
-    ) -> (Status, String) {
+    ) -> Decision {
         let started = Instant::now();
         let clients = self.clients.clone();
         let check = Arc::clone(&self.check);
@@ -276,10 +417,18 @@ impl Hook {
                     .await
                 {
                     Ok(deployment) => deployment,
+                    Err(DeploymentError::NotInProgress(status)) => {
+                        let reason = format!(
+                            "the deployment is {status}, no longer InProgress: CodeDeploy has \
+                             stopped waiting for this event, so there is nothing to check or report"
+                        );
+                        task_log.decision("deployment", "not-in-progress", &reason, json!({}));
+                        return Decision::NotNeeded(reason);
+                    }
                     Err(error) => {
                         let reason = format!("could not read the deployment: {error}");
                         task_log.decision("deployment", "unreadable", &reason, json!({}));
-                        return (Status::Failed, reason);
+                        return Decision::Report(Status::Failed, reason, None);
                     }
                 };
             task_log.decision(
@@ -299,9 +448,16 @@ impl Hook {
                     "lifecycle_event": deployment.phase.map(|phase| phase.as_str()),
                 }),
             );
+            let kept = deployment.clone();
             match check(deployment).await {
-                Ok(()) => (Status::Succeeded, "the check passed".to_owned()),
-                Err(error) => (Status::Failed, format!("the check failed: {error}")),
+                Ok(()) => Decision::Report(
+                    Status::Succeeded,
+                    "the check passed".to_owned(),
+                    Some(kept),
+                ),
+                Err(error) => {
+                    Decision::Report(Status::Failed, format!("the check failed: {error}"), None)
+                }
             }
         });
         match tokio::time::timeout_at(check_deadline, &mut task).await {
@@ -311,17 +467,18 @@ impl Hook {
                     Ok(payload) => format!("the check panicked: {}", panic_message(&*payload)),
                     Err(join_error) => format!("the check was cancelled: {join_error}"),
                 };
-                (Status::Failed, reason)
+                Decision::Report(Status::Failed, reason, None)
             }
             Err(_elapsed) => {
                 task.abort();
-                (
+                Decision::Report(
                     Status::Failed,
                     format!(
                         "the check did not finish before the deadline ({} ms after it started; \
                          the Lambda deadline minus the reporting margin)",
                         millis(started.elapsed())
                     ),
+                    None,
                 )
             }
         }
@@ -344,7 +501,7 @@ impl Hook {
 
         let mut attempts = 0;
         let mut backoff = FIRST_BACKOFF;
-        let last_error = loop {
+        let (last_error, retryable) = loop {
             attempts += 1;
             let attempt_time = deadline
                 .saturating_duration_since(Instant::now())
@@ -379,9 +536,12 @@ impl Hook {
             if let Some(delivery) = delivery {
                 let (decision, why) = match delivery {
                     Delivery::Reported { .. } => ("reported", "CodeDeploy accepted the status"),
-                    Delivery::AlreadyCompleted => (
+                    // Not "duplicate": CodeDeploy may have ended the event itself (a timeout),
+                    // with a status other than the one decided here.
+                    Delivery::AlreadyCompleted | Delivery::NotNeeded => (
                         "already-completed",
-                        "CodeDeploy already has a status for this event (duplicate delivery); nothing to do",
+                        "already completed: CodeDeploy already holds a status for this event, \
+                         possibly not the one decided here; nothing to do",
                     ),
                 };
                 log.decision(
@@ -392,14 +552,14 @@ impl Hook {
                 );
                 return Ok(Report {
                     deployment_id: ids.deployment_id.clone(),
-                    status,
+                    status: Some(status),
                     reason,
                     delivery,
                 });
             }
             let out_of_time = Instant::now() + backoff >= deadline;
             if matches!(verdict, Verdict::Fatal) || attempts >= MAX_ATTEMPTS || out_of_time {
-                break error;
+                break (error, matches!(verdict, Verdict::Retry));
             }
             log.decision(
                 "report",
@@ -414,15 +574,23 @@ impl Hook {
             "report",
             "undelivered",
             &last_error,
-            json!({"status": status_name(status), "attempts": attempts}),
+            json!({"status": status_name(status), "attempts": attempts, "retryable": retryable}),
         );
         Err(HookError::ReportFailed {
             deployment_id: ids.deployment_id.clone(),
             status,
             attempts,
             reason: last_error,
+            retryable,
         })
     }
+}
+
+enum Decision {
+    /// Report this status; a passed check hands its deployment on to the after-success work.
+    Report(Status, String, Option<Deployment>),
+    /// Report nothing: the deployment no longer waits for this event.
+    NotNeeded(String),
 }
 
 enum Verdict {
@@ -432,7 +600,8 @@ enum Verdict {
     Fatal,
 }
 
-const THROTTLING_CODES: &[&str] = &[
+/// Error codes AWS services use for throttling.
+pub(crate) const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -513,9 +682,14 @@ mod tests {
             safety_margin(Duration::from_secs(60)),
             Duration::from_secs(6)
         );
-        assert_eq!(safety_margin(Duration::from_secs(3)), MIN_SAFETY_MARGIN);
+        assert_eq!(safety_margin(Duration::from_secs(3)), Duration::from_secs(1));
+        assert_eq!(
+            safety_margin(Duration::from_millis(1500)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(safety_margin(Duration::from_secs(10)), MIN_SAFETY_MARGIN);
         assert_eq!(safety_margin(Duration::from_secs(900)), MAX_SAFETY_MARGIN);
-        assert_eq!(safety_margin(Duration::ZERO), MIN_SAFETY_MARGIN);
+        assert_eq!(safety_margin(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]

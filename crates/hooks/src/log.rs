@@ -27,6 +27,17 @@ impl Default for Logger {
     }
 }
 
+/// The longest `reason` a line carries: a last guard behind the excerpts the checks already cut,
+/// since reasons can quote SDK errors and responses.
+pub(crate) const MAX_REASON_CHARS: usize = 2048;
+
+pub(crate) fn bounded(reason: &str) -> String {
+    match reason.char_indices().nth(MAX_REASON_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &reason[..cut], reason.len()),
+        None => reason.to_owned(),
+    }
+}
+
 impl Logger {
     pub(crate) fn new(sink: Sink) -> Self {
         Logger {
@@ -50,7 +61,7 @@ impl Logger {
         let mut line = Map::new();
         line.insert("phase".into(), phase.into());
         line.insert("decision".into(), decision.into());
-        line.insert("reason".into(), reason.into());
+        line.insert("reason".into(), bounded(reason).into());
         line.extend(self.context.clone());
         if let Value::Object(details) = details {
             line.extend(details);
