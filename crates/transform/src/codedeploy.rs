@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::iam::RolePolicy;
-use crate::preference::{config_logical_id, Alarms, Preference};
+use crate::preference::{config_logical_id, Alarms, Hook, Preference};
 use crate::presence::Presence;
 use crate::schedule::Schedule;
 
@@ -39,8 +39,19 @@ pub(crate) fn group_logical_id(function_id: &str) -> String {
 }
 
 /// `UpdatePolicy` for the alias.
+///
+/// A hook function whose condition can be false while the alias exists would leave the alias
+/// naming a function that isn't there, which fails the stack: such a hook is named only under
+/// its own condition, and the deployment runs without it otherwise.
 pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
     let preference = deployment.preference;
+    let alias = Presence::of_condition(deployment.function_condition.as_ref());
+    let hook_value = |hook: &Hook| match &hook.condition {
+        Some(condition) if !alias.implies(&Presence::of_condition(Some(condition))) => {
+            json!({"Fn::If": [condition, hook.value, {"Ref": "AWS::NoValue"}]})
+        }
+        _ => hook.value.clone(),
+    };
     let mut policy = Map::new();
     policy.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
     policy.insert(
@@ -48,10 +59,10 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
         json!({"Ref": group_logical_id(deployment.function_id)}),
     );
     if let Some(hook) = &preference.pre_traffic {
-        policy.insert("BeforeAllowTrafficHook".into(), hook.value.clone());
+        policy.insert("BeforeAllowTrafficHook".into(), hook_value(hook));
     }
     if let Some(hook) = &preference.post_traffic {
-        policy.insert("AfterAllowTrafficHook".into(), hook.value.clone());
+        policy.insert("AfterAllowTrafficHook".into(), hook_value(hook));
     }
     json!({ "CodeDeployLambdaAliasUpdate": policy })
 }

@@ -78,6 +78,8 @@ pub(crate) struct Hook {
     pub functions: Vec<String>,
     /// It may name a function outside the template: by name, ARN, parameter or export.
     pub external: bool,
+    /// The `Condition` of the function it names with a plain `Ref`.
+    pub condition: Option<Value>,
 }
 
 impl Hook {
@@ -87,6 +89,7 @@ impl Hook {
             value,
             functions: Vec::new(),
             external: true,
+            condition: None,
         }
     }
 
@@ -97,8 +100,12 @@ impl Hook {
             value: Value::Null,
             functions: Vec::new(),
             external: false,
+            condition: None,
         };
         hook.collect(&value, resources);
+        if let Some(Intrinsic::Ref(id)) = value.as_object().and_then(intrinsic::classify) {
+            hook.condition = resources.get(id).and_then(|r| r.get("Condition")).cloned();
+        }
         hook.value = value;
         hook
     }
