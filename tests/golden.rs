@@ -154,7 +154,8 @@ fn run_err(dir: &Path) -> Result<(), Failed> {
 
 /// cfn-lint, from the project's `.venv`, must find no error in any committed output (which the
 /// `ok::` tests keep equal to what the transform produces). Warnings are the template author's
-/// business; errors would be ours.
+/// business; errors would be ours. W1001 too: a reference to a resource whose condition may be
+/// false fails the deployment under that condition.
 fn lint_outputs() -> Result<(), Failed> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cfn_lint = root.join(".venv/bin/cfn-lint");
@@ -180,6 +181,18 @@ fn lint_outputs() -> Result<(), Failed> {
         return Err(format!(
             "cfn-lint exit {code}:\n{}",
             String::from_utf8_lossy(&result.stdout)
+        )
+        .into());
+    }
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let conditional_references: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains(":W1001:"))
+        .collect();
+    if !conditional_references.is_empty() {
+        return Err(format!(
+            "cfn-lint W1001 (reference to a conditional resource):\n{}",
+            conditional_references.join("\n")
         )
         .into());
     }

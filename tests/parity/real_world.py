@@ -22,6 +22,7 @@ from pathlib import Path
 
 import samlib
 import sam_parity
+import semantics  # tests/semantics, on the path sam_parity sets
 
 logging.disable(logging.CRITICAL)
 
@@ -115,6 +116,7 @@ def run_template(binary, cfn_lint, path):
                 # Only errors gradual could have caused count: not those cfn-lint already finds
                 # in the user's own template (which it reads through SAM itself).
                 errors = [e for e in lint(cfn_lint, result.stdout) if finding(e) not in baseline]
+                errors += semantics.violations(json.loads(result.stdout), f"{way} {path.name}")
                 problem = ("cfn-lint:\n    " + "\n    ".join(errors)) if errors else None
         except Exception as error:  # a harness failure is this template's failure
             problem = f"harness error: {type(error).__name__}: {error}"

@@ -22,6 +22,9 @@ from samtranslator.translator.transform import transform as sam_transform
 
 import samlib
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "semantics"))
+import semantics  # noqa: E402  (tests/semantics: how CloudFormation and IAM take each output)
+
 logging.disable(logging.CRITICAL)
 
 # Cases that are not about plain functions, or that need SAM-only features to mean anything.
@@ -182,7 +185,7 @@ def run_case(binary, input_path):
         return "fail", "expected gradual to reject: " + STRICTER[name]
     if actual is None:
         return "fail", "gradual rejected it:\n    " + stderr.strip().replace("\n", "\n    ")
-    found = differences(deployment_view(expected), deployment_view(actual))
+    found = differences(deployment_view(expected), deployment_view(actual)) + semantics.violations(actual, name)
     if found:
         return "fail", "\n    ".join(found)
     return "pass", ""

@@ -290,7 +290,7 @@ class Resolver:
     def ref(self, name):
         if name.startswith("AWS::"):
             return self.pseudo(name)
-        if name in self.declarations and name not in self.resources:
+        if (name in self.declarations or name in self.parameters) and name not in self.resources:
             return self.parameter(name)
         resource = self._resource(name)
         kind = resource.get("Type")

@@ -44,9 +44,11 @@ class Path(str):
 
 
 class RDict(dict):
-    """A resolved object, remembering where in the written template it came from."""
+    """A resolved object, remembering where in the written template it and each of its values
+    came from (a value chosen by Fn::If was written in that branch)."""
 
     path = Path("")
+    paths = {}
 
 
 class RList(list):
@@ -60,6 +62,8 @@ class RList(list):
 def path_of(container, key):
     """Where `container[key]` was written."""
     if isinstance(container, RList):
+        return container.paths[key]
+    if isinstance(container, RDict) and key in container.paths:
         return container.paths[key]
     return getattr(container, "path", Path("")).child(key)
 
@@ -257,6 +261,16 @@ class Deployed:
             return False
         return self.assignment[condition]
 
+    def written_at(self, value, path):
+        """Where the value `value` resolves to was written: inside the Fn::If branch chosen."""
+        while True:
+            function = intrinsic(value)
+            if not (function and function[0] == "Fn::If" and isinstance(function[1], list) and len(function[1]) == 3):
+                return path
+            name = function[1][0]
+            chosen = 1 if isinstance(name, str) and self.assignment.get(name) else 2
+            value, path = function[1][chosen], path.child("Fn::If").child(chosen)
+
     def resolve(self, value, path):
         """`value` with Fn::If decided and AWS::NoValue removed; NO_VALUE when it is itself
         AWS::NoValue."""
@@ -273,7 +287,9 @@ class Deployed:
                 return self.resolve(argument[chosen], path.child("Fn::If").child(chosen))
             resolved = RDict()
             resolved.path = path
+            resolved.paths = {}
             for key, item in value.items():
+                resolved.paths[key] = self.written_at(item, path.child(key))
                 item = self.resolve(item, path.child(key))
                 if item is NO_VALUE:
                     if function:
@@ -286,11 +302,12 @@ class Deployed:
             resolved.path = path
             paths = []
             for index, item in enumerate(value):
+                written = self.written_at(item, path.child(index))
                 item = self.resolve(item, path.child(index))
                 if item is NO_VALUE:
                     continue
                 resolved.append(item)
-                paths.append(path.child(index))
+                paths.append(written)
             resolved.paths = tuple(paths)
             return resolved
         return value
@@ -575,8 +592,42 @@ def _line(prefix, combination, path, message):
     return f"{head}[{combination}] {path or '/'}: {message}"
 
 
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+
+
+def deployable(template):
+    """`template` as CloudFormation receives it after the transforms it still names: an output
+    of `Transform: [Gradual, AWS::Serverless-2016-10-31]` goes through aws-sam-translator (as
+    cfn-lint does), since `Ref: Api.Stage` and friends mean something only to SAM."""
+    transforms = template.get("Transform") if isinstance(template, dict) else None
+    transforms = transforms if isinstance(transforms, list) else [transforms]
+    if SAM_TRANSFORM not in transforms:
+        return template
+    import logging  # noqa: PLC0415 (only SAM outputs need the translator)
+
+    from samtranslator.translator.transform import transform  # noqa: PLC0415
+
+    class NoManagedPolicies:
+        def load(self):
+            return {}
+
+    parameters = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
+    values = {name: "1" if (declaration.get("Type") == "Number") else "placeholder"
+              for name, declaration in parameters.items()
+              if isinstance(declaration, dict) and "Default" not in declaration}
+    logging.disable(logging.CRITICAL)
+    try:
+        return transform(json.loads(json.dumps(template)), values, NoManagedPolicies())
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def violations(template, label_prefix=""):
     """Structural and hook-permission violations of one output; empty when it deploys."""
     import hooks  # noqa: PLC0415 (hooks imports this module)
 
+    try:
+        template = deployable(template)
+    except Exception as error:  # noqa: BLE001 (SAM's own errors are many classes)
+        return [f"{label_prefix}: the SAM transform the output still names fails: {type(error).__name__}: {error}"]
     return structural_violations(template, label_prefix) + hooks.hook_violations(template, label_prefix)
