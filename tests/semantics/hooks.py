@@ -271,8 +271,70 @@ def _evaluate(documents, action, arn, context):
         return f"unsupported by the test evaluator: {error}"
 
 
+def dependencies(deployed):
+    """{logical ID: every resource CloudFormation creates or updates before it}: DependsOn and
+    every Ref, Fn::GetAtt and Fn::Sub name anywhere in the resource, followed transitively.
+    Counting references outside Properties too (UpdatePolicy) is the lenient reading: a
+    resource this misses is one CloudFormation certainly does not wait for."""
+    direct = {}
+    for logical_id, resource in deployed.resources.items():
+        names = set()
+        depends = resource.get("DependsOn")
+        for target in depends if isinstance(depends, list) else [depends]:
+            if isinstance(target, str):
+                names.add(target)
+        for node, _ in semantics._walk({k: v for k, v in resource.items() if k not in ("Type", "Condition")},
+                                       semantics.Path("")):
+            for _, target in semantics.referenced(node):
+                names.add(target.split(".", 1)[0])
+        direct[logical_id] = names & set(deployed.resources)
+    closure = {}
+    for logical_id in direct:
+        seen, stack = set(), list(direct[logical_id])
+        while stack:
+            item = stack.pop()
+            if item not in seen:
+                seen.add(item)
+                stack.extend(direct.get(item, ()))
+        closure[logical_id] = seen
+    return closure
+
+
+def ordering_problems(deployed, resolver, document, served):
+    """What a deployment reads must be in place before the alias update starts it: the
+    function's smoke test (else the hook reads the previous one, or none) and the policies
+    that let an in-template hook act (else it runs without them)."""
+    problems = []
+    after = dependencies(deployed)
+    parameters = {}
+    for logical_id, resource in deployed.resources.items():
+        if resource.get("Type") == "AWS::SSM::Parameter":
+            try:
+                parameters[resolver.string((resource.get("Properties") or {}).get("Name"))] = logical_id
+            except iam.Unresolvable:
+                continue
+    for alias_id, alias in deployed.resources.items():
+        update = (alias.get("UpdatePolicy") or {}).get("CodeDeployLambdaAliasUpdate")
+        if alias.get("Type") != "AWS::Lambda::Alias" or not isinstance(update, dict):
+            continue
+        try:
+            function = _short_name(resolver.string((alias.get("Properties") or {}).get("FunctionName")))
+        except iam.Unresolvable:
+            continue
+        smoke_test = parameters.get(document["smoke_test_parameter_prefix"] + function)
+        if smoke_test and smoke_test not in after[alias_id]:
+            problems.append((alias_id, f"alias {alias_id} does not wait for {smoke_test}, the smoke test its "
+                                       "deployment's hooks read"))
+    for hook, role, alias_id in served:
+        for _, where in role_policies(deployed, role):
+            if where in deployed.resources and where not in after[alias_id]:
+                problems.append((alias_id, f"alias {alias_id} does not wait for {where}, which grants its hook {hook}"))
+    return problems
+
+
 def hook_violations(template, label_prefix=""):
-    """Every manifest call an in-template hook's role does not allow, one line each."""
+    """Every manifest call an in-template hook's role does not allow, and everything an alias's
+    deployment reads that the alias does not wait for; one line each."""
     if not isinstance(template, dict):
         return []
     try:
@@ -282,10 +344,12 @@ def hook_violations(template, label_prefix=""):
     found = {}
     for deployed in semantics.deployments(template):
         resolver = resolver_for(template, deployed)
+        served = []
         for hook, serving in sorted(served_by_hooks(deployed, resolver).items()):
             role = _role_of(deployed, hook)
             if role is None:
                 continue
+            served += [(hook, role, alias_id) for alias_id, _, _ in serving]
             documents, problems = resolved_documents(resolver, role_policies(deployed, role))
             for problem in problems:
                 found.setdefault((hook, problem), deployed.label)
@@ -300,6 +364,8 @@ def hook_violations(template, label_prefix=""):
                         message = (f"hook {hook} ({key} of {alias_id}) runs as role {role}, which is not allowed "
                                    f"{call['action']} on {arn}: {decision}")
                         found.setdefault((hook, message), deployed.label)
+        for alias_id, message in ordering_problems(deployed, resolver, document, served):
+            found.setdefault((alias_id, message), deployed.label)
     head = f"{label_prefix}: " if label_prefix else ""
     return [f"{head}[{combination}] /Resources/{hook}: {message}" for (hook, message), combination in found.items()]
 

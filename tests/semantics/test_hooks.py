@@ -88,7 +88,9 @@ class InTemplateHooks(unittest.TestCase):
                 hooks.load_manifest(path)
 
     def test_a_role_granting_every_call_passes(self):
-        self.assertEqual(found(stack(FULL)), "")
+        template = stack(FULL)
+        template["Resources"]["ApiAliaslive"]["DependsOn"] = ["HookPolicy"]
+        self.assertEqual(found(template), "")
 
     def test_every_manifest_call_is_required(self):
         # Dropping any one statement's actions must be noticed.
@@ -122,6 +124,7 @@ class InTemplateHooks(unittest.TestCase):
         template = stack([statement("sns:Publish", "*")])
         template["Resources"]["HookRole"]["Properties"]["Policies"] = [
             {"PolicyName": "inline", "PolicyDocument": {"Statement": FULL}}]
+        template["Resources"]["ApiAliaslive"]["DependsOn"] = "HookPolicy"
         self.assertEqual(found(template), "")
 
     def test_a_conditional_hook_is_checked_when_its_condition_holds(self):
@@ -139,6 +142,33 @@ class InTemplateHooks(unittest.TestCase):
         self.assertEqual(found(stack([], hook_reference="gradual-pre-traffic")), "")
         self.assertEqual(found(stack([], hook_reference={"Fn::ImportValue": "hooks-PreTrafficHookName"})), "")
         self.assertEqual(found(stack([], role="arn:aws:iam::123456789012:role/external")), "")
+
+
+class UpdateOrder(unittest.TestCase):
+    def with_smoke_test(self, alias_depends=None):
+        template = stack(FULL)
+        template["Resources"]["HookPolicy"]["Properties"]["PolicyName"] = "hook"
+        template["Resources"]["ApiSmokeTest"] = {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": {"Fn::Sub": "/gradual/smoke-tests/${Api}"}, "Type": "String", "Value": "{}"}}
+        if alias_depends is not None:
+            template["Resources"]["ApiAliaslive"]["DependsOn"] = alias_depends
+        return template
+
+    def test_the_alias_waits_for_the_smoke_test_and_the_hook_policy(self):
+        text = found(self.with_smoke_test())
+        self.assertIn("alias ApiAliaslive does not wait for ApiSmokeTest", text)
+        self.assertIn("alias ApiAliaslive does not wait for HookPolicy, which grants its hook Hook", text)
+        self.assertEqual(found(self.with_smoke_test(["ApiSmokeTest", "HookPolicy"])), "")
+
+    def test_waiting_through_another_resource_counts(self):
+        template = self.with_smoke_test(["ApiDeploymentGroup"])
+        template["Resources"]["ApiDeploymentGroup"]["DependsOn"] = ["ApiSmokeTest", "HookPolicy"]
+        self.assertEqual(found(template), "")
+
+    def test_another_functions_smoke_test_is_not_required(self):
+        template = self.with_smoke_test(["HookPolicy"])
+        template["Resources"]["ApiSmokeTest"]["Properties"]["Name"] = "/gradual/smoke-tests/other"
+        self.assertEqual(found(template), "")
 
 
 SAM_FUNCTION_PROPERTIES = {"Handler": "bootstrap", "Runtime": "provided.al2023",
