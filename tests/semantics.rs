@@ -26,6 +26,8 @@ fn python() -> PathBuf {
 fn run(command: &mut Command) -> (bool, String) {
     let output = command
         .current_dir(root())
+        // No __pycache__ left in the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
     let text = format!(
