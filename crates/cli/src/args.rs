@@ -35,6 +35,14 @@ pub(crate) enum Command {
     /// the alarms, and the rollback events; then the stack-level facts that surprise people.
     /// Errors are printed as `transform` does. Exit status as for `check`.
     Plan(PlanArgs),
+    /// Transform, then lint what CloudFormation will deploy with cfn-lint (from PATH).
+    ///
+    /// Every finding points into the source: a resource you wrote at its own line and column, a
+    /// resource gradual generates at the function property that generates it. gradual's own
+    /// errors and warnings come in the same format (rules E9001, E9002, W9001). Exit status as
+    /// cfn-lint's: the OR of 2 (errors), 4 (warnings) and 8 (informational), 0 for none; 1 if
+    /// cfn-lint is missing or fails.
+    Lint(crate::lint::LintArgs),
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@
 //! unparsable YAML or JSON, bad flags).
 
 mod args;
+mod lint;
 mod render;
 
 use std::ffi::OsString;
@@ -79,6 +80,7 @@ fn execute(
         Command::Transform(transform) => (&transform.template, transform.format),
         Command::Check(check) => (check, None),
         Command::Plan(plan) => (&plan.template, None),
+        Command::Lint(lint) => return lint::run(lint, stdin, stdout, stderr),
     };
     let (name, text) = read_template(&template_args.template, stdin)?;
     let (document, format) =
@@ -146,6 +148,8 @@ fn execute(
                 plural(stats.resources_added, "resource"),
             )?;
         }
+        // Returned above: lint reads and transforms its templates itself.
+        Command::Lint(_) => {}
     }
     Ok(EXIT_OK)
 }
