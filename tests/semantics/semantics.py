@@ -285,6 +285,14 @@ class Deployed:
                     return NO_VALUE
                 chosen = 1 if self.holds(argument[0], path.child("Fn::If").child(0)) else 2
                 return self.resolve(argument[chosen], path.child("Fn::If").child(chosen))
+            if function and function[0] == "Fn::Sub" and isinstance(function[1], list) and len(function[1]) == 2 \
+                    and isinstance(function[1][1], dict):
+                # CloudFormation documents AWS::NoValue only as a property's value; as a Sub
+                # variable it would leave `${Name}` naming something else, or nothing.
+                for name, variable in function[1][1].items():
+                    if self.resolve(variable, path) is NO_VALUE:
+                        self.problems.append((path.child("Fn::Sub").child(1).child(name),
+                                              f"Fn::Sub variable {name} is AWS::NoValue"))
             resolved = RDict()
             resolved.path = path
             resolved.paths = {}

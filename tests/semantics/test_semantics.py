@@ -190,7 +190,16 @@ class References(unittest.TestCase):
     def test_a_sub_variable_that_resolves_to_no_value_leaves_a_dangling_name(self):
         t = template({"U": topic(Properties={"X": {"Fn::Sub": ["${H}", {"H": {"Fn::If": ["C", "h", no_value()]}}]}})},
                      self.conditions)
-        self.assertIn("[C=false] /Resources/U/Properties/X: resource U: Fn::Sub to H", found(t))
+        text = found(t)
+        self.assertIn("[C=false] /Resources/U/Properties/X: resource U: Fn::Sub to H", text)
+        self.assertIn("[C=false] /Resources/U/Properties/X/Fn::Sub/1/H: Fn::Sub variable H is AWS::NoValue", text)
+
+    def test_a_no_value_sub_variable_is_reported_even_when_a_resource_has_its_name(self):
+        t = template({"H": topic(), "U": topic(Properties={
+            "X": {"Fn::Sub": ["${H}", {"H": {"Fn::If": ["C", "h", no_value()]}}]}})}, self.conditions)
+        text = found(t)
+        self.assertIn("Fn::Sub variable H is AWS::NoValue", text)
+        self.assertNotIn("[C=true]", text)
 
 
 class Policies(unittest.TestCase):
