@@ -633,7 +633,9 @@ enum Step<T> {
 }
 
 fn is_throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
-    error.raw_response().is_some_and(|raw| raw.status().as_u16() == 429)
+    error
+        .raw_response()
+        .is_some_and(|raw| raw.status().as_u16() == 429)
         || error
             .code()
             .is_some_and(|code| THROTTLING_CODES.contains(&code))

@@ -24,7 +24,11 @@ impl std::fmt::Display for Mismatch {
         // can be megabytes and hold personal data, and ends up in the shared hook logs.
         let expected = bounded(&self.expected);
         match &self.actual {
-            Some(actual) => write!(f, "field {field}: expected {expected}, got {}", bounded(actual)),
+            Some(actual) => write!(
+                f,
+                "field {field}: expected {expected}, got {}",
+                bounded(actual)
+            ),
             None => write!(f, "field {field}: expected {expected}, but it is absent"),
         }
     }

@@ -344,12 +344,9 @@ impl Hook {
         let report = self
             .report(&ids, status, reason, report_deadline, &log)
             .await?;
-        if let (Some(work), Some(deployment), Delivery::Reported { .. }, Status::Succeeded) = (
-            &self.after_success,
-            deployment,
-            report.delivery,
-            status,
-        ) {
+        if let (Some(work), Some(deployment), Delivery::Reported { .. }, Status::Succeeded) =
+            (&self.after_success, deployment, report.delivery, status)
+        {
             self.run_after_success(work, deployment, report_deadline, &log)
                 .await;
         }
@@ -361,12 +358,15 @@ impl Hook {
     async fn run_after_success(
         &self,
         work: &AfterFn,
-        mut deployment: Deployment,
+        mut deployment: Box<Deployment>,
         deadline: Instant,
         log: &Logger,
     ) {
-        deployment.deadline = deadline;
-        let mut task = tokio::spawn(work(deployment));
+        // The work sees a deadline a little before the hard stop, so that it can notice it,
+        // stop its calls and log what it left instead of being cut off mid-way.
+        const WIND_DOWN: Duration = Duration::from_millis(100);
+        deployment.deadline = deadline.checked_sub(WIND_DOWN).unwrap_or(deadline);
+        let mut task = tokio::spawn(work(*deployment));
         match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(())) => {}
             Ok(Err(join_error)) => {
@@ -453,7 +453,7 @@ impl Hook {
                 Ok(()) => Decision::Report(
                     Status::Succeeded,
                     "the check passed".to_owned(),
-                    Some(kept),
+                    Some(Box::new(kept)),
                 ),
                 Err(error) => {
                     Decision::Report(Status::Failed, format!("the check failed: {error}"), None)
@@ -588,7 +588,7 @@ impl Hook {
 
 enum Decision {
     /// Report this status; a passed check hands its deployment on to the after-success work.
-    Report(Status, String, Option<Deployment>),
+    Report(Status, String, Option<Box<Deployment>>),
     /// Report nothing: the deployment no longer waits for this event.
     NotNeeded(String),
 }
@@ -682,7 +682,10 @@ mod tests {
             safety_margin(Duration::from_secs(60)),
             Duration::from_secs(6)
         );
-        assert_eq!(safety_margin(Duration::from_secs(3)), Duration::from_secs(1));
+        assert_eq!(
+            safety_margin(Duration::from_secs(3)),
+            Duration::from_secs(1)
+        );
         assert_eq!(
             safety_margin(Duration::from_millis(1500)),
             Duration::from_millis(500)

@@ -49,8 +49,8 @@ mod log;
 
 pub use appspec::{AppSpec, AppSpecError, Phase, TargetFunction};
 pub use aws_config;
-pub use gradual_contract;
 pub use deployment::{Clients, Deployment, DeploymentError, InvokeError, InvokeResponse};
+pub use gradual_contract;
 pub use hook::{
     safety_margin, CheckError, Delivery, Hook, HookError, Invocation, Report, Status,
     FALLBACK_BUDGET, FINAL_GUARD, LOW_BUDGET_WARNING, MAX_SAFETY_MARGIN, MIN_SAFETY_MARGIN,
