@@ -35,6 +35,20 @@ pub(crate) enum Command {
     /// the alarms, and the rollback events; then the stack-level facts that surprise people.
     /// Errors are printed as `transform` does. Exit status as for `check`.
     Plan(PlanArgs),
+    /// Show a stack's gradual deployments: traffic, hooks, alarms, rollbacks.
+    ///
+    /// For every alias with a CodeDeploy update policy (gradual's or SAM's): the latest
+    /// deployment, the traffic on its target version, its hooks, the group's alarms and, if it
+    /// rolled back, why. Uses the standard AWS configuration (AWS_REGION, AWS_PROFILE,
+    /// AWS_ENDPOINT_URL, ~/.aws). Exit status: 0 shown (with --watch: every deployment
+    /// succeeded), 1 with --watch: a deployment failed, stopped or rolled back, 2 unknown stack,
+    /// no region or credentials, or an AWS error; 130 Ctrl-C.
+    Status(crate::status::StatusArgs),
+    /// Stop a stack's in-flight deployments, rolling back to the current version.
+    ///
+    /// Asks first unless --yes; prints what it stopped. Exit status: 0 stopped (or nothing in
+    /// flight), 1 not confirmed, 2 as for `status`.
+    Stop(crate::status::StopArgs),
     /// Transform, then lint what CloudFormation will deploy with cfn-lint (from PATH).
     ///
     /// Every finding points into the source: a resource you wrote at its own line and column, a

@@ -12,6 +12,7 @@
 mod args;
 mod lint;
 mod render;
+mod status;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -80,10 +81,12 @@ fn execute(
         Command::Transform(transform) => (&transform.template, transform.format),
         Command::Check(check) => (check, None),
         Command::Plan(plan) => (&plan.template, None),
+        Command::Status(status) => return status::status(status, stdout, stderr),
+        Command::Stop(stop) => return status::stop(stop, stdin, stdout, stderr),
         Command::Lint(lint) => return lint::run(lint, stdin, stdout, stderr),
     };
     let (name, text) = read_template(&template_args.template, stdin)?;
-    let (document, format) =
+    let (mut document, format) =
         gradual_yaml::parse_any(&text).map_err(|error| match error.location() {
             Some(location) => anyhow!("{name}:{location}: {}", error.message()),
             None => anyhow!("{name}: {}", error.message()),
@@ -95,7 +98,12 @@ fn execute(
     };
     let context = context(template_args);
 
-    let output = match gradual_transform::transform(document.value.clone(), &context) {
+    // `transform` and `check` never read the parsed template again: hand it over uncopied.
+    let template = match command {
+        Command::Transform(_) | Command::Check(_) => std::mem::take(&mut document.value),
+        _ => document.value.clone(),
+    };
+    let output = match gradual_transform::transform(template, &context) {
         Ok(output) => output,
         Err(errors) => {
             for error in errors.as_slice() {
@@ -148,6 +156,8 @@ fn execute(
                 plural(stats.resources_added, "resource"),
             )?;
         }
+        // Returned above: they talk to AWS, not to a template.
+        Command::Status(_) | Command::Stop(_) => {}
         // Returned above: lint reads and transforms its templates itself.
         Command::Lint(_) => {}
     }

@@ -1,0 +1,220 @@
+//! `gradual status` and `gradual stop` as the built binary, with the standard AWS
+//! configuration from the environment (`AWS_ENDPOINT_URL` pointing at the fake endpoint that
+//! crates/status's tests use, static credentials, a region). Outputs are compared with the
+//! golden files of crates/status, which its own tests keep up to date.
+
+#[path = "../../status/tests/support/mod.rs"]
+mod support;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use support::fake_aws::{FakeAws, World};
+use support::scenarios::{canary, stack, Stage};
+
+const GRADUAL: &str = env!("CARGO_BIN_EXE_gradual");
+
+/// The binary with nothing of the developer's AWS setup: only what `env` adds.
+fn gradual(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut command = Command::new(GRADUAL);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent/gradual-test-home")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/gradual-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/gradual-test-credentials",
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("gradual starts");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(stdin.as_bytes())
+        .expect("gradual reads stdin");
+    child.wait_with_output().expect("gradual exits")
+}
+
+/// `gradual` against `fake` with credentials and a region from the environment.
+fn against(fake: &FakeAws, args: &[&str], stdin: &str) -> Output {
+    gradual(
+        args,
+        &[
+            ("AWS_ENDPOINT_URL", fake.endpoint.as_str()),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE"),
+            ("AWS_SECRET_ACCESS_KEY", "fake-secret"),
+        ],
+        stdin,
+    )
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+fn golden(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../status/tests/golden")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()))
+}
+
+fn start(script: Vec<World>) -> FakeAws {
+    FakeAws::start(script)
+}
+
+#[test]
+fn status_prints_the_table_and_the_json() {
+    let fake = start(vec![canary(Stage::Shifting(10))]);
+    let output = against(&fake, &["status", "orders"], "");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), golden("canary_10.txt"));
+    let output = against(&fake, &["status", "orders", "--format", "json"], "");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), golden("canary_10.json"));
+}
+
+#[test]
+fn watch_to_a_pipe_prints_lines_and_exits_with_the_outcome() {
+    let success = start(vec![
+        canary(Stage::PreTrafficRunning),
+        canary(Stage::Shifting(10)),
+        canary(Stage::PostTrafficRunning),
+        canary(Stage::Succeeded),
+    ]);
+    let output = against(
+        &success,
+        &["status", "orders", "--watch", "--interval", "0.01"],
+        "",
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    // A pipe gets plain lines, never a progress bar's escape sequences.
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    assert!(stdout.ends_with("done: stack orders UPDATE_COMPLETE, the deployment succeeded\n"));
+
+    let rollback = start(vec![
+        canary(Stage::Shifting(10)),
+        canary(Stage::AlarmFiring),
+        canary(Stage::RollingBack),
+        canary(Stage::RolledBack),
+    ]);
+    let output = against(
+        &rollback,
+        &["status", "orders", "--watch", "--interval", "0.01"],
+        "",
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.ends_with(
+            "failed: stack orders UPDATE_ROLLBACK_COMPLETE; Api deployment d-7KX2M9PQ1 Stopped\n"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn stop_with_yes_stops_once_with_rollback() {
+    let fake = start(vec![canary(Stage::Shifting(10))]);
+    let output = against(&fake, &["stop", "orders", "--function", "Api", "--yes"], "");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "Stopped Api deployment d-7KX2M9PQ1 (Pending: Stopping deployment); CodeDeploy rolls live back to version 2.\n"
+    );
+    let calls = fake.requests_to("codedeploy:StopDeployment");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].params["autoRollbackEnabled"], true);
+}
+
+#[test]
+fn stop_asks_on_stdin_and_stops_nothing_when_told_no() {
+    let fake = start(vec![canary(Stage::Shifting(10))]);
+    let output = against(&fake, &["stop", "orders"], "no\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("[y/N]"));
+    assert!(fake.requests_to("codedeploy:StopDeployment").is_empty());
+}
+
+#[test]
+fn an_unknown_stack_is_exit_2() {
+    let fake = start(vec![canary(Stage::Succeeded)]);
+    let output = against(&fake, &["status", "nope"], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "gradual: error: stack `nope` does not exist in eu-west-1\n"
+    );
+}
+
+#[test]
+fn a_stack_without_gradual_functions_is_exit_0_with_a_message() {
+    let fake = start(vec![stack("UPDATE_COMPLETE", &[])]);
+    let output = against(&fake, &["status", "orders", "--watch"], "");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "Stack orders has no gradually deployed functions (no AWS::Lambda::Alias with a CodeDeploy update policy).\n"
+    );
+}
+
+#[test]
+fn no_region_is_exit_2() {
+    let output = gradual(
+        &["status", "orders"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE"),
+            ("AWS_SECRET_ACCESS_KEY", "fake-secret"),
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).starts_with("gradual: error: no AWS region: pass --region"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn no_credentials_is_exit_2() {
+    let output = gradual(&["status", "orders", "--region", "eu-west-1"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("gradual: error: no usable AWS credentials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn interval_needs_watch_and_a_positive_number() {
+    let output = gradual(&["status", "orders", "--interval", "1"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    let output = gradual(&["status", "orders", "--watch", "--interval", "0"], &[], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("expected more than 0"));
+}
