@@ -143,7 +143,7 @@ impl Rule {
             short_description: short.to_owned(),
             description: description.to_owned(),
             url: format!(
-                "{}/blob/main/docs/cli.md#lint",
+                "{}/blob/main/docs/cli.md#gradual-lint",
                 env!("CARGO_PKG_REPOSITORY")
             ),
         }
