@@ -149,15 +149,7 @@ fn add_deployment_of(aws: &FakeAws, id: &str, function: &str) {
             "Name": function, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}],
         "Hooks": [{"BeforeAllowTraffic": HOOK}]
     });
-    aws.add_deployment(
-        id,
-        DeploymentFixture {
-            application: "app".into(),
-            group: "group".into(),
-            appspec: appspec.to_string(),
-            as_appspec_content: false,
-        },
-    );
+    aws.add_deployment(id, DeploymentFixture::new(appspec.to_string()));
 }
 
 #[test]
@@ -231,13 +223,16 @@ fn the_pre_traffic_binary_reports_through_the_lambda_emulator() {
     );
     assert_eq!(aws.accepted_reports().len(), 6, "one report per event");
 
-    // An event without ids is a Lambda error from the function, not a crash.
-    let (_, body) = invoke(
+    // An event without ids can never be reported: the function logs it and ends successfully,
+    // so that Lambda does not retry it (and rerun nothing useful) twice.
+    let (status, body) = invoke(
         &emulator,
         &json!({"DeploymentId": "d-cold"}),
         Duration::from_secs(60),
     );
-    let message = body.to_string();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["retryable"], false, "{body}");
+    let message = body["abandoned"].to_string();
     assert!(
         message.contains("malformed CodeDeploy lifecycle event"),
         "{message}"

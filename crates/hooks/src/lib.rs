@@ -10,12 +10,15 @@
 //! | panics                                       | `Failed`        |
 //! | is still running at the deadline             | `Failed`        |
 //! | never runs: the deployment can't be read     | `Failed`        |
+//! | never runs: the deployment is not in progress | nothing         |
 //!
 //! The deadline is the Lambda invocation deadline minus a safety margin (see [`safety_margin`]);
 //! the report is then sent with `PutLifecycleEventHookExecutionStatus`, retrying throttling, 5xx
 //! and timeouts with bounded backoff inside the invocation. `LifecycleEventAlreadyCompleted`
-//! counts as done, because Lambda's asynchronous retries can deliver an event twice. An event
-//! without ids cannot be reported and ends as a Lambda error.
+//! counts as done: an earlier delivery, or CodeDeploy itself, already ended the event. Only
+//! errors a retry could fix end the invocation as a Lambda error ([`Hook::respond`]); an event
+//! without ids, or a report refused for good, is logged and ends successfully. Work that must
+//! not decide the outcome, such as pruning, runs after the report ([`Hook::after_success`]).
 //!
 //! ```no_run
 //! use gradual_hooks::{checks, Deployment};
