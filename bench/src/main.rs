@@ -14,6 +14,10 @@ use std::time::Instant;
 use gradual_transform::{transform, Context};
 use serde_json::Value;
 
+// The allocator the `gradual` binary uses, so the in-process ratio is the one the CLI pays.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
