@@ -147,23 +147,7 @@ def _referenced_function(deployed, value):
 
 def _role_of(deployed, function_id):
     """The in-template role of a function: `!GetAtt R.Arn` or `!Sub ${R.Arn}`; None otherwise."""
-    role = ((deployed.resources[function_id].get("Properties") or {}).get("Role"))
-    function = semantics.intrinsic(role)
-    candidate = None
-    if function and function[0] == "Fn::GetAtt":
-        argument = function[1]
-        if isinstance(argument, str):
-            argument = argument.split(".", 1)
-        if isinstance(argument, list) and len(argument) == 2 and argument[1] == "Arn":
-            candidate = argument[0]
-    elif function and function[0] == "Fn::Sub" and isinstance(function[1], str):
-        text = function[1].strip()
-        if text.startswith("${") and text.endswith(".Arn}") and text.count("${") == 1:
-            candidate = text[2:-len(".Arn}")]
-    resource = deployed.resources.get(candidate) if isinstance(candidate, str) else None
-    if isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role":
-        return candidate
-    return None
+    return _role_from_arn((deployed.resources[function_id].get("Properties") or {}).get("Role"), deployed)
 
 
 def role_policies(deployed, role_id):
@@ -300,12 +284,10 @@ def dependencies(deployed):
     return closure
 
 
-def ordering_problems(deployed, resolver, document, served):
+def smoke_test_order_problems(deployed, resolver, document, after):
     """What a deployment reads must be in place before the alias update starts it: the
-    function's smoke test (else the hook reads the previous one, or none) and the policies
-    that let an in-template hook act (else it runs without them)."""
+    function's smoke test, else the hook reads the previous one, or none."""
     problems = []
-    after = dependencies(deployed)
     parameters = {}
     for logical_id, resource in deployed.resources.items():
         if resource.get("Type") == "AWS::SSM::Parameter":
@@ -325,11 +307,133 @@ def ordering_problems(deployed, resolver, document, served):
         if smoke_test and smoke_test not in after[alias_id]:
             problems.append((alias_id, f"alias {alias_id} does not wait for {smoke_test}, the smoke test its "
                                        "deployment's hooks read"))
-    for hook, role, alias_id in served:
-        for _, where in role_policies(deployed, role):
-            if where in deployed.resources and where not in after[alias_id]:
-                problems.append((alias_id, f"alias {alias_id} does not wait for {where}, which grants its hook {hook}"))
     return problems
+
+
+# The AWS managed policies CodeDeploy service roles use (docs.aws.amazon.com/aws-managed-policy:
+# AWSCodeDeployRoleForLambda v3; ...Limited v1 is the same without sns:Publish). Both let
+# CodeDeploy invoke only hooks named CodeDeployHook_*, which is why any other hook needs a grant.
+def _codedeploy_managed_policy(publish):
+    actions = ["cloudwatch:DescribeAlarms", "lambda:UpdateAlias", "lambda:GetAlias",
+               "lambda:GetProvisionedConcurrencyConfig"] + (["sns:Publish"] if publish else [])
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": actions, "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::*/CodeDeploy/*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/UseWithCodeDeploy": "true"}}},
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:*:*:function:CodeDeployHook_*"},
+    ]}
+
+
+MANAGED_POLICIES = {
+    f"arn:{iam.PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda": _codedeploy_managed_policy(True),
+    f"arn:{iam.PARTITION}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited": _codedeploy_managed_policy(False),
+}
+
+
+def _trusts_service(role, service):
+    document = ((role.get("Properties") or {}).get("AssumeRolePolicyDocument")) or {}
+    found = document.get("Statement", []) if isinstance(document, dict) else []
+    for statement in [found] if isinstance(found, dict) else found:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        principal = statement.get("Principal") if isinstance(statement.get("Principal"), dict) else {}
+        services = principal.get("Service", [])
+        services = [services] if isinstance(services, str) else services
+        if service in services and any(isinstance(a, str) and iam.matches(a, "sts:AssumeRole", ignore_case=True)
+                                       for a in actions):
+            return True
+    return False
+
+
+def _function_arn(name):
+    return name if name.startswith("arn:") else f"arn:{iam.PARTITION}:lambda:{iam.REGION}:{iam.ACCOUNT}:function:{name}"
+
+
+def service_role_problems(deployed, resolver):
+    """What CodeDeploy itself does with an in-template service role during a deployment: assume
+    it, move the alias, read the group's alarms, and invoke every hook (the managed policies
+    allow only CodeDeployHook_* names)."""
+    problems = []
+    for alias_id, alias in sorted(deployed.resources.items()):
+        update = (alias.get("UpdatePolicy") or {}).get("CodeDeployLambdaAliasUpdate")
+        if alias.get("Type") != "AWS::Lambda::Alias" or not isinstance(update, dict):
+            continue
+        group_ref = semantics.intrinsic(update.get("DeploymentGroupName"))
+        group_id = group_ref[1] if group_ref and group_ref[0] == "Ref" else None
+        group = deployed.resources.get(group_id) if isinstance(group_id, str) else None
+        if not isinstance(group, dict) or group.get("Type") != "AWS::CodeDeploy::DeploymentGroup":
+            continue
+        role_id = _role_from_arn((group.get("Properties") or {}).get("ServiceRoleArn"), deployed)
+        if role_id is None:
+            continue
+        role = deployed.resources[role_id]
+        where = f"deployment group {group_id}'s service role {role_id}"
+        if not _trusts_service(role, "codedeploy.amazonaws.com"):
+            problems.append((group_id, f"{where} does not let codedeploy.amazonaws.com assume it"))
+        documents, unresolved = resolved_documents(resolver, role_policies(deployed, role_id))
+        problems += [(group_id, problem) for problem in unresolved]
+        unknown = []
+        for arn in (role.get("Properties") or {}).get("ManagedPolicyArns") or []:
+            try:
+                arn = resolver.string(arn)
+            except iam.Unresolvable:
+                continue
+            if arn in MANAGED_POLICIES:
+                documents.append(MANAGED_POLICIES[arn])
+            elif not arn.startswith(f"arn:{iam.PARTITION}:iam::{iam.ACCOUNT}:policy/"):
+                unknown.append(arn)
+        try:
+            function = _short_name(resolver.string((alias.get("Properties") or {}).get("FunctionName")))
+            alias_arn = f"{_function_arn(function)}:{resolver.string((alias.get('Properties') or {}).get('Name'))}"
+            requests = [("lambda:UpdateAlias", alias_arn, "to shift traffic"), ("lambda:GetAlias", alias_arn, "to shift traffic")]
+            for key in HOOK_KEYS:
+                if key in update:
+                    requests.append(("lambda:InvokeFunction", _function_arn(resolver.string(update[key])),
+                                     f"to run its {key}"))
+            alarms = (group.get("Properties") or {}).get("AlarmConfiguration") or {}
+            if alarms.get("Enabled") in (True, "true"):
+                for alarm in alarms.get("Alarms") or []:
+                    name = resolver.string(alarm.get("Name")) if isinstance(alarm, dict) else None
+                    if name:
+                        requests.append(("cloudwatch:DescribeAlarms",
+                                         f"arn:{iam.PARTITION}:cloudwatch:{iam.REGION}:{iam.ACCOUNT}:alarm:{name}",
+                                         "to watch its alarms"))
+        except iam.Unresolvable as error:
+            if "is not a deployed resource" not in str(error):  # a dangling reference, reported as such
+                problems.append((group_id, f"cannot resolve what {where} acts on: {error}"))
+            continue
+        if unknown:
+            # Policies this check cannot read may grant anything: nothing to prove either way.
+            continue
+        for action, arn, why in requests:
+            decision = _evaluate(documents, action, arn, {})
+            if decision != iam.ALLOW:
+                problems.append((group_id, f"{where} is not allowed {action} on {arn} {why} "
+                                           f"for alias {alias_id}: {decision}"))
+    return problems
+
+
+def _role_from_arn(value, deployed):
+    """The in-template role an ARN value names (`!GetAtt R.Arn` or `!Sub ${R.Arn}`), else None."""
+    function = semantics.intrinsic(value)
+    candidate = None
+    if function and function[0] == "Fn::GetAtt":
+        argument = function[1]
+        if isinstance(argument, str):
+            argument = argument.split(".", 1)
+        if isinstance(argument, list) and len(argument) == 2 and argument[1] == "Arn":
+            candidate = argument[0]
+    elif function and function[0] == "Fn::Sub" and isinstance(function[1], str):
+        text = function[1].strip()
+        if text.startswith("${") and text.endswith(".Arn}") and text.count("${") == 1:
+            candidate = text[2:-len(".Arn}")]
+    resource = deployed.resources.get(candidate) if isinstance(candidate, str) else None
+    if isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role":
+        return candidate
+    return None
 
 
 def hook_violations(template, label_prefix=""):
@@ -344,28 +448,47 @@ def hook_violations(template, label_prefix=""):
     found = {}
     for deployed in semantics.deployments(template):
         resolver = resolver_for(template, deployed)
-        served = []
+        after = dependencies(deployed)
         for hook, serving in sorted(served_by_hooks(deployed, resolver).items()):
             role = _role_of(deployed, hook)
             if role is None:
                 continue
-            served += [(hook, role, alias_id) for alias_id, _, _ in serving]
-            documents, problems = resolved_documents(resolver, role_policies(deployed, role))
-            for problem in problems:
-                found.setdefault((hook, problem), deployed.label)
+            policies = []
+            for policy, where in role_policies(deployed, role):
+                try:
+                    policies.append((resolver.resolve(policy), where))
+                except iam.Unresolvable as error:
+                    found.setdefault((hook, f"policy {where} cannot be resolved: {error}"), deployed.label)
+            documents = [policy for policy, _ in policies]
             for alias_id, key, target in serving:
                 if isinstance(target, str):
                     found.setdefault((hook, target), deployed.label)
                     continue
-                for call in document["calls"]:
-                    arn = target.arn(call["resource"], document)
-                    decision = _evaluate(documents, call["action"], arn, target.context(call["resource"], document))
+                requests = [(call["action"], target.arn(call["resource"], document),
+                             target.context(call["resource"], document)) for call in document["calls"]]
+                for action, arn, context in requests:
+                    decision = _evaluate(documents, action, arn, context)
                     if decision != iam.ALLOW:
                         message = (f"hook {hook} ({key} of {alias_id}) runs as role {role}, which is not allowed "
-                                   f"{call['action']} on {arn}: {decision}")
+                                   f"{action} on {arn}: {decision}")
                         found.setdefault((hook, message), deployed.label)
-        for alias_id, message in ordering_problems(deployed, resolver, document, served):
+                # A policy the alias does not wait for may be attached after the hook runs; it
+                # matters if some call is allowed with it and not without it.
+                for policy, where in policies:
+                    if where not in deployed.resources or where in after[alias_id]:
+                        continue
+                    others = [p for p, w in policies if w != where]
+                    needed = [action for action, arn, context in requests
+                              if _evaluate(documents, action, arn, context) == iam.ALLOW
+                              and _evaluate(others, action, arn, context) != iam.ALLOW]
+                    if needed:
+                        message = (f"alias {alias_id} does not wait for {where}, which its hook {hook} needs "
+                                   f"(for {needed[0]}{' and more' if len(needed) > 1 else ''})")
+                        found.setdefault((alias_id, message), deployed.label)
+        for alias_id, message in smoke_test_order_problems(deployed, resolver, document, after):
             found.setdefault((alias_id, message), deployed.label)
+        for group_id, message in service_role_problems(deployed, resolver):
+            found.setdefault((group_id, message), deployed.label)
     head = f"{label_prefix}: " if label_prefix else ""
     return [f"{head}[{combination}] /Resources/{hook}: {message}" for (hook, message), combination in found.items()]
 

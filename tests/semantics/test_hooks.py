@@ -40,6 +40,7 @@ FULL = [
 
 
 def stack(statements, hook_reference=None, role=None, conditions=None):
+    statements = copy.deepcopy(statements)
     hook_reference = hook_reference if hook_reference is not None else {"Ref": "Hook"}
     template = {
         "Resources": {
@@ -157,7 +158,7 @@ class UpdateOrder(unittest.TestCase):
     def test_the_alias_waits_for_the_smoke_test_and_the_hook_policy(self):
         text = found(self.with_smoke_test())
         self.assertIn("alias ApiAliaslive does not wait for ApiSmokeTest", text)
-        self.assertIn("alias ApiAliaslive does not wait for HookPolicy, which grants its hook Hook", text)
+        self.assertIn("alias ApiAliaslive does not wait for HookPolicy, which its hook Hook needs (for codedeploy:GetDeployment and more)", text)
         self.assertEqual(found(self.with_smoke_test(["ApiSmokeTest", "HookPolicy"])), "")
 
     def test_waiting_through_another_resource_counts(self):
@@ -165,10 +166,63 @@ class UpdateOrder(unittest.TestCase):
         template["Resources"]["ApiDeploymentGroup"]["DependsOn"] = ["ApiSmokeTest", "HookPolicy"]
         self.assertEqual(found(template), "")
 
+    def test_a_policy_granting_nothing_the_hook_needs_need_not_be_awaited(self):
+        template = self.with_smoke_test(["ApiSmokeTest", "HookPolicy"])
+        template["Resources"]["Unrelated"] = {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "other", "Roles": [{"Ref": "HookRole"}],
+            "PolicyDocument": {"Statement": [statement("sns:Publish", "*")]}}}
+        self.assertEqual(found(template), "")
+        template["Resources"]["Unrelated"]["Properties"]["PolicyDocument"]["Statement"] = [statement("ssm:GetParameter", "*")]
+        template["Resources"]["HookPolicy"]["Properties"]["PolicyDocument"]["Statement"][4]["Action"] = "ssm:ListTagsForResource"
+        self.assertIn("does not wait for Unrelated, which its hook Hook needs (for ssm:GetParameter)", found(template))
+
     def test_another_functions_smoke_test_is_not_required(self):
         template = self.with_smoke_test(["HookPolicy"])
         template["Resources"]["ApiSmokeTest"]["Properties"]["Name"] = "/gradual/smoke-tests/other"
         self.assertEqual(found(template), "")
+
+
+CODEDEPLOY_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": ["codedeploy.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]}
+LIMITED = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
+
+
+class ServiceRole(unittest.TestCase):
+    def with_service_role(self, managed=(LIMITED,), policies=None, trust=CODEDEPLOY_TRUST, alarms=None):
+        template = stack(FULL)
+        template["Resources"]["ApiAliaslive"]["DependsOn"] = ["HookPolicy"]
+        properties = {"AssumeRolePolicyDocument": trust, "ManagedPolicyArns": list(managed)}
+        if policies is not None:
+            properties["Policies"] = [{"PolicyName": "hooks", "PolicyDocument": {"Statement": policies}}]
+        template["Resources"]["ServiceRole"] = {"Type": "AWS::IAM::Role", "Properties": properties}
+        group = template["Resources"]["ApiDeploymentGroup"]["Properties"]
+        group["ServiceRoleArn"] = {"Fn::GetAtt": ["ServiceRole", "Arn"]}
+        if alarms is not None:
+            group["AlarmConfiguration"] = {"Enabled": True, "Alarms": [{"Name": a} for a in alarms]}
+        return template
+
+    def test_the_managed_policy_alone_cannot_invoke_a_hook_not_named_codedeployhook(self):
+        text = found(self.with_service_role())
+        self.assertIn("deployment group ApiDeploymentGroup's service role ServiceRole is not allowed lambda:InvokeFunction on "
+                      "arn:aws:lambda:us-east-1:123456789012:function:mystack-Hook-ABC123 to run its BeforeAllowTrafficHook", text)
+        self.assertNotIn("UpdateAlias", text)
+
+    def test_an_invoke_grant_for_the_hook_passes(self):
+        grant = [statement("lambda:InvokeFunction", {"Fn::GetAtt": ["Hook", "Arn"]})]
+        self.assertEqual(found(self.with_service_role(policies=grant, alarms=["errors"])), "")
+
+    def test_without_the_managed_policy_the_alias_and_alarms_are_out_of_reach(self):
+        grant = [statement("lambda:InvokeFunction", {"Fn::GetAtt": ["Hook", "Arn"]})]
+        text = found(self.with_service_role(managed=(), policies=grant, alarms=["errors"]))
+        self.assertIn("not allowed lambda:UpdateAlias on arn:aws:lambda:us-east-1:123456789012:function:mystack-Api-ABC123:live", text)
+        self.assertIn("not allowed cloudwatch:DescribeAlarms on arn:aws:cloudwatch:us-east-1:123456789012:alarm:errors", text)
+
+    def test_codedeploy_must_be_able_to_assume_it(self):
+        grant = [statement("lambda:InvokeFunction", "*")]
+        self.assertIn("does not let codedeploy.amazonaws.com assume it", found(self.with_service_role(policies=grant, trust=TRUST)))
+
+    def test_a_role_with_policies_this_check_cannot_read_is_not_judged(self):
+        self.assertEqual(found(self.with_service_role(managed=("arn:aws:iam::aws:policy/AWSLambda_FullAccess",))), "")
 
 
 SAM_FUNCTION_PROPERTIES = {"Handler": "bootstrap", "Runtime": "provided.al2023",
