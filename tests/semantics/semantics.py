@@ -88,31 +88,57 @@ def intrinsic(value):
 # Conditions
 
 
+OTHER_VALUE = "\u0000any other value"
+
+
 class ConditionSpace:
-    """The free booleans of a template's Conditions and how every condition follows from them.
+    """The free variables of a template's Conditions and how every condition follows from them.
 
     A condition that names no other condition is free: CloudFormation computes it from
-    parameters this check does not know, so both values are possible. Expressions over
-    parameters that are identical always agree, so they share one boolean, and `Fn::Not` of
-    such an expression is its negation: `IsProd` and `IsNotProd` never both hold. An expression
-    of literals only (`Fn::Equals [true, false]`, as SAM's test templates write a stand-in for a
-    parameter) is a boolean of its own, as the brief for these checks asks: every combination.
-    Compound conditions (`Fn::And`/`Fn::Or`/`Fn::Not` over `{"Condition": ...}`) are evaluated
-    from the free ones; an expression inside them that names no condition is free itself."""
+    parameters this check does not know, so more than one value is possible.
+    `Fn::Equals [!Ref P, literal]` reads one variable, P's value, over the literals P is
+    compared with (or P's AllowedValues) and "any other value": `IsDev` and `IsProd` over the
+    same parameter never both hold, and `IsProd` and `IsNotProd` never agree. Other expressions
+    over parameters are booleans, shared when identical. An expression of literals only
+    (`Fn::Equals [true, false]`, as SAM's test templates write a stand-in for a parameter) is a
+    boolean of its own, as the brief for these checks asks: every combination. Compound
+    conditions (`Fn::And`/`Fn::Or`/`Fn::Not` over `{"Condition": ...}`) are evaluated from the
+    free ones; an expression inside them that names no condition is free itself."""
 
-    def __init__(self, conditions):
+    def __init__(self, conditions, parameters=None):
         self.conditions = conditions if isinstance(conditions, dict) else {}
-        self.atoms = {}  # key -> index
+        self.parameters = parameters if isinstance(parameters, dict) else {}
+        self.variables = {}  # key -> index
+        self.domains = []  # index -> the values that variable takes
+        self._compared = {}  # index of a parameter's variable -> (parameter, literals compared with it)
         self.problems = []
         self._compiled = {}
         for name in sorted(self.conditions):
             self._compile_condition(name, ())
+        for index, (parameter, literals) in self._compared.items():
+            self.domains[index] = self._domain(parameter, literals)
+
+    def _domain(self, parameter, literals):
+        declaration = self.parameters.get(parameter)
+        allowed = declaration.get("AllowedValues") if isinstance(declaration, dict) else None
+        if isinstance(allowed, list) and allowed and all(_is_literal(v) for v in allowed):
+            return sorted({_literal(v) for v in allowed})
+        return sorted(literals) + [OTHER_VALUE]
+
+    def _variable(self, key, domain):
+        if key not in self.variables:
+            self.variables[key] = len(self.domains)
+            self.domains.append(domain)
+        return self.variables[key]
 
     def _atom(self, key):
-        if key not in self.atoms:
-            self.atoms[key] = len(self.atoms)
-        index = self.atoms[key]
+        index = self._variable(("boolean", key), [False, True])
         return lambda values: values[index]
+
+    def _parameter_equals(self, parameter, literal):
+        index = self._variable(("parameter", parameter), None)
+        self._compared.setdefault(index, (parameter, set()))[1].add(literal)
+        return lambda values: values[index] == literal
 
     def _compile_condition(self, name, stack):
         if name in self._compiled:
@@ -151,27 +177,35 @@ class ConditionSpace:
         if not _names_refs(expression):
             return self._atom(where)
         function = intrinsic(expression)
-        if function and function[0] == "Fn::Not" and isinstance(function[1], list) and len(function[1]) == 1:
-            inner = self._compile_free(function[1][0], where + "/Fn::Not/0")
-            return lambda values: not inner(values)
+        if function and function[0] in ("Fn::Not", "Fn::And", "Fn::Or") and isinstance(function[1], list) \
+                and function[1] and (function[0] != "Fn::Not" or len(function[1]) == 1):
+            parts = [self._compile_free(part, f"{where}/{function[0]}/{i}") for i, part in enumerate(function[1])]
+            if function[0] == "Fn::Not":
+                return lambda values: not parts[0](values)
+            if function[0] == "Fn::And":
+                return lambda values: all(part(values) for part in parts)
+            return lambda values: any(part(values) for part in parts)
         if function and function[0] == "Fn::Equals" and isinstance(function[1], list) and len(function[1]) == 2:
+            for one, other in (function[1], function[1][::-1]):
+                reference = intrinsic(one)
+                if reference and reference[0] == "Ref" and isinstance(reference[1], str) and _is_literal(other):
+                    return self._parameter_equals(reference[1], _literal(other))
             # Equality is symmetric: [a, b] and [b, a] are one boolean.
             expression = {"Fn::Equals": sorted(function[1], key=lambda v: json.dumps(v, sort_keys=True))}
         return self._atom(json.dumps(expression, sort_keys=True))
 
     def evaluate(self, values):
-        """Every condition's value, given a tuple of free-boolean values."""
+        """Every condition's value, given one value per free variable."""
         return {name: bool(self._compile_condition(name, ())(values)) for name in sorted(self.conditions)}
 
     def combinations(self, limit=MAX_COMBINATIONS):
-        """Distinct assignments of every condition, all of them when the free booleans allow at
-        most `limit`, else a deterministic sample: all false, all true, each boolean alone true
-        and alone false, then seeded random ones up to `limit`."""
-        count = len(self.atoms)
-        if 2 ** count <= limit:
-            candidates = itertools.product((False, True), repeat=count)
-        else:
-            candidates = _sample(count, limit)
+        """Distinct assignments of every condition: all of them when the free variables allow at
+        most `limit`, else a deterministic sample: every variable at its first and at its last
+        value, each variable alone at each of its values, then seeded random ones up to `limit`."""
+        total = 1
+        for domain in self.domains:
+            total *= len(domain)
+        candidates = itertools.product(*self.domains) if total <= limit else _sample(self.domains, limit)
         seen = set()
         result = []
         for values in candidates:
@@ -183,15 +217,29 @@ class ConditionSpace:
         return result or [{}]
 
 
-def _sample(count, limit):
-    yield (False,) * count
-    yield (True,) * count
-    for i in range(count):
-        yield tuple(j == i for j in range(count))
-        yield tuple(j != i for j in range(count))
-    generator = random.Random(count)
+def _sample(domains, limit):
+    first = tuple(domain[0] for domain in domains)
+    last = tuple(domain[-1] for domain in domains)
+    yield first
+    yield last
+    for i, domain in enumerate(domains):
+        for value in domain:
+            yield first[:i] + (value,) + first[i + 1:]
+            yield last[:i] + (value,) + last[i + 1:]
+    generator = random.Random(len(domains))
     for _ in range(limit):
-        yield tuple(generator.random() < 0.5 for _ in range(count))
+        yield tuple(generator.choice(domain) for domain in domains)
+
+
+def _is_literal(value):
+    return isinstance(value, (str, int, float, bool))
+
+
+def _literal(value):
+    """A literal as CloudFormation compares it: as a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _names_refs(expression):
@@ -568,7 +616,7 @@ def check_logical_ids(template):
 
 
 def combinations(template):
-    space = ConditionSpace(template.get("Conditions"))
+    space = ConditionSpace(template.get("Conditions"), template.get("Parameters"))
     return space, space.combinations()
 
 

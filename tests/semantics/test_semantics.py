@@ -69,6 +69,24 @@ class Combinations(unittest.TestCase):
             self.assertEqual(c["IsProd"], c["AlsoProd"])
             self.assertNotEqual(c["IsProd"], c["IsNotProd"])
 
+    def test_comparisons_of_one_parameter_are_one_variable(self):
+        conditions = {"IsDev": equals("Stage", "dev"), "IsProd": equals("Stage", "prod"),
+                      "IsTest": {"Fn::Equals": ["test", {"Ref": "Stage"}]},
+                      "Either": {"Fn::Or": [equals("Stage", "dev"), equals("Stage", "prod")]}}
+        combinations = semantics.ConditionSpace(conditions).combinations()
+        # dev, prod, test, or anything else
+        self.assertEqual(len(combinations), 4)
+        for c in combinations:
+            self.assertLessEqual(c["IsDev"] + c["IsProd"] + c["IsTest"], 1)
+            self.assertEqual(c["Either"], c["IsDev"] or c["IsProd"])
+        self.assertIn({"IsDev": False, "IsProd": False, "IsTest": False, "Either": False}, combinations)
+
+    def test_allowed_values_bound_a_parameter(self):
+        conditions = {"IsDev": equals("Stage", "dev"), "IsProd": equals("Stage", "prod")}
+        parameters = {"Stage": {"Type": "String", "AllowedValues": ["dev", "prod"]}}
+        combinations = semantics.ConditionSpace(conditions, parameters).combinations()
+        self.assertEqual(sorted((c["IsDev"], c["IsProd"]) for c in combinations), [(False, True), (True, False)])
+
     def test_literal_conditions_are_free_each(self):
         # SAM's test templates stand a parameter in with `Fn::Equals [true, false]`.
         space = semantics.ConditionSpace({"C2": {"Fn::Equals": [True, False]}, "C3": {"Fn::Equals": [True, False]}})
