@@ -472,9 +472,8 @@ def check_references(deployed):
     return problems
 
 
-def policy_documents(logical_id, resource):
-    """(document, path, is_trust_policy, policy name or None) for every IAM policy document a
-    resource carries."""
+def policy_documents(resource):
+    """(document, path, is_trust_policy) for every IAM policy document a resource carries."""
     properties = resource.get("Properties")
     if not isinstance(properties, dict):
         return
@@ -487,7 +486,7 @@ def policy_documents(logical_id, resource):
             yield properties["AssumeRolePolicyDocument"], path_of(properties, "AssumeRolePolicyDocument"), True
         policies = properties.get("Policies")
         if isinstance(policies, list):
-            for index, policy in enumerate(policies):
+            for policy in policies:
                 if isinstance(policy, dict) and "PolicyDocument" in policy:
                     yield policy["PolicyDocument"], path_of(policy, "PolicyDocument"), False
 
@@ -517,7 +516,7 @@ def check_policies(deployed):
         if kind == "AWS::IAM::Policy":
             if not any(isinstance(properties.get(k), list) and properties.get(k) for k in ("Roles", "Users", "Groups")):
                 problems.append((properties.path, f"{where}: no Roles, Users or Groups left to attach the policy to"))
-        for document, path, trust in policy_documents(logical_id, resource):
+        for document, path, trust in policy_documents(resource):
             problems += _check_document(document, path, trust, where)
     return problems
 
