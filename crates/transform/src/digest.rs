@@ -19,6 +19,71 @@ pub(crate) fn short_digest(value: &Value) -> String {
     hex
 }
 
+/// Rounds of PBKDF2 for a `NoEcho` value. Each guess at a secret costs an attacker this many
+/// HMACs per candidate; it costs a transform tens of milliseconds per secret, and only on
+/// templates that hash one.
+const STRETCH_ROUNDS: u32 = 100_000;
+
+/// PBKDF2-HMAC-SHA256 of `value`'s canonical JSON, salted with the parameter's name, as hex.
+pub(crate) fn stretched(parameter: &str, value: &Value) -> String {
+    let mut password = Vec::new();
+    write_canonical(value, &mut password);
+    let mut salt = b"gradual-noecho:".to_vec();
+    salt.extend_from_slice(parameter.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in pbkdf2_sha256(&password, &salt, STRETCH_ROUNDS) {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// One 32-byte block of PBKDF2-HMAC-SHA256 (RFC 8018).
+fn pbkdf2_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
+    let hmac = Hmac::new(password);
+    let mut first = salt.to_vec();
+    first.extend_from_slice(&1u32.to_be_bytes());
+    let mut block = hmac.mac(&first);
+    let mut out = block;
+    for _ in 1..rounds {
+        block = hmac.mac(&block);
+        for (o, b) in out.iter_mut().zip(block.iter()) {
+            *o ^= b;
+        }
+    }
+    out
+}
+
+/// HMAC-SHA256 with the keyed inner and outer states computed once.
+struct Hmac {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl Hmac {
+    fn new(key: &[u8]) -> Self {
+        const BLOCK: usize = 64;
+        let mut padded = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            padded[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            padded[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = Sha256::new();
+        inner.update(padded.map(|b| b ^ 0x36));
+        let mut outer = Sha256::new();
+        outer.update(padded.map(|b| b ^ 0x5c));
+        Self { inner, outer }
+    }
+
+    fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let mut inner = self.inner.clone();
+        inner.update(message);
+        let mut outer = self.outer.clone();
+        outer.update(inner.finalize());
+        outer.finalize().into()
+    }
+}
+
 struct HashWriter(Sha256);
 
 impl io::Write for HashWriter {
@@ -71,6 +136,32 @@ pub(crate) fn write_canonical(value: &Value, out: &mut impl io::Write) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn pbkdf2_matches_the_published_vectors() {
+        // RFC 7914 section 11 / the widely published PBKDF2-HMAC-SHA256 vectors.
+        assert_eq!(
+            hex(&pbkdf2_sha256(b"password", b"salt", 1)),
+            "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+        );
+        assert_eq!(
+            hex(&pbkdf2_sha256(b"password", b"salt", 2)),
+            "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43"
+        );
+    }
+
+    #[test]
+    fn stretched_secrets_differ_by_value_and_parameter() {
+        let a = stretched("Db", &json!("1234"));
+        assert_eq!(a, stretched("Db", &json!("1234")));
+        assert_ne!(a, stretched("Db", &json!("1235")));
+        assert_ne!(a, stretched("Api", &json!("1234")));
+        assert!(!a.contains("1234"));
+    }
 
     #[test]
     fn key_order_does_not_change_the_digest() {

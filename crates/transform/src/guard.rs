@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{ErrorKind, TransformError};
 use crate::intrinsic::is_literal;
 use crate::path::TemplatePath;
-use crate::publish::{not_resolvable, wrong_type};
+use crate::publish::{no_echo_written, not_resolvable, wrong_type};
 use crate::scope::Scope;
 use crate::suggest::closest;
 
@@ -26,8 +26,7 @@ pub(crate) const DEFAULT_MIN_INVOCATIONS: u64 = 10;
 /// Lambda's longest timeout, in milliseconds.
 const MAX_DURATION_MS: f64 = 900_000.0;
 
-/// SSM's size limits for a parameter value: standard tier, and advanced tier.
-const STANDARD_PARAMETER_BYTES: usize = 4096;
+/// SSM's size limit for a parameter value, in the advanced tier.
 const ADVANCED_PARAMETER_BYTES: usize = 8192;
 
 pub(crate) use gradual_contract::{
@@ -201,6 +200,11 @@ pub(crate) fn read_smoke_test(
             return None;
         };
         let at = path.key(key);
+        if let Some(parameter) = scope.no_echo_in(raw) {
+            // The test is stored as a plain String SSM parameter.
+            errors.push(no_echo_written(at, parameter));
+            return None;
+        }
         let resolved = scope.resolve(raw, &at, errors);
         if is_literal(&resolved) {
             Some(resolved)
@@ -358,15 +362,11 @@ pub(crate) fn smoke_test_parameter(test: &SmokeTest, target: &Target<'_>) -> (St
     );
     properties.insert("Type".into(), "String".into());
     properties.insert("Value".into(), Value::String(test.document.clone()));
-    properties.insert(
-        "Tier".into(),
-        if test.document.len() > STANDARD_PARAMETER_BYTES {
-            "Advanced"
-        } else {
-            "Standard"
-        }
-        .into(),
-    );
+    // SSM refuses to move a parameter from Advanced back to Standard, so a test that grew past
+    // the standard tier's size and later shrank could never be deployed with an explicit tier.
+    // Intelligent-Tiering starts standard, upgrades when the value needs it, and never asks
+    // for a downgrade.
+    properties.insert("Tier".into(), "Intelligent-Tiering".into());
     properties.insert(
         "Description".into(),
         Value::String(format!(

@@ -276,6 +276,9 @@ pub(crate) struct HookGrants {
     /// Which policies each function's alias must wait for: those that exist whenever the alias
     /// does (a `DependsOn` on a resource whose condition is false fails the stack).
     pub policies_by_function: BTreeMap<String, Vec<String>>,
+    /// Policies an alias must wait for but can't name in `DependsOn`, because they may not
+    /// exist when it does: `(policy logical ID, the condition it exists under)`.
+    pub conditional_waits: BTreeMap<String, Vec<(String, String)>>,
     pub warnings: Vec<Warning>,
 }
 
@@ -331,6 +334,7 @@ pub(crate) fn hook_grants(
     let mut grants = HookGrants {
         policies: Vec::new(),
         policies_by_function: BTreeMap::new(),
+        conditional_waits: BTreeMap::new(),
         warnings: Vec::new(),
     };
     for Served {
@@ -360,8 +364,9 @@ pub(crate) fn hook_grants(
             hook_statements(targets, resources, application, &presence, &id, conditions);
         let mut policy = Map::new();
         policy.insert("Type".into(), "AWS::IAM::Policy".into());
-        if let Some(condition) = presence.name(conditions, &id) {
-            policy.insert("Condition".into(), condition.into());
+        let policy_condition = presence.name(conditions, &id);
+        if let Some(condition) = &policy_condition {
+            policy.insert("Condition".into(), condition.clone().into());
         }
         policy.insert(
             "Properties".into(),
@@ -372,12 +377,20 @@ pub(crate) fn hook_grants(
             }),
         );
         for target in targets {
-            if function_presence(resources, target).implies(&presence) {
-                grants
+            let function = target.function_id.to_owned();
+            match &policy_condition {
+                Some(condition) if !function_presence(resources, target).implies(&presence) => {
+                    grants
+                        .conditional_waits
+                        .entry(function)
+                        .or_default()
+                        .push((id.clone(), condition.clone()));
+                }
+                _ => grants
                     .policies_by_function
-                    .entry(target.function_id.to_owned())
+                    .entry(function)
                     .or_default()
-                    .push(id.clone());
+                    .push(id.clone()),
             }
         }
         grants.policies.push((id, Value::Object(policy)));

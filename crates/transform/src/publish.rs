@@ -30,6 +30,17 @@ pub(crate) fn alias_logical_id(function_id: &str, alias_name: &str) -> String {
     )
 }
 
+/// A `NoEcho` value would be written into the output at `path`.
+pub(crate) fn no_echo_written(path: TemplatePath, parameter: &str) -> TransformError {
+    TransformError::new(
+        path,
+        ErrorKind::invalid(format!(
+            "refers to NoEcho parameter `{parameter}`, whose value gradual would have to write into the template in plain text; \
+             use a parameter that is not NoEcho, or a dynamic reference the function resolves itself"
+        )),
+    )
+}
+
 /// Reads the publication properties of a function that has `AutoPublishAlias`. Returns `None`
 /// (with errors pushed) when they can't be used.
 pub(crate) fn read(
@@ -39,6 +50,16 @@ pub(crate) fn read(
     errors: &mut Vec<TransformError>,
 ) -> Option<Publication> {
     let before = errors.len();
+    // These are resolved now and written into the output (the alias's name and logical ID,
+    // the function's Description), where CloudFormation would show a NoEcho value to anyone.
+    for key in ["AutoPublishAlias", "AutoPublishCodeSha256"] {
+        if let Some(name) = properties.get(key).and_then(|raw| scope.no_echo_in(raw)) {
+            errors.push(no_echo_written(properties_path.key(key), name));
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
     let alias_path = properties_path.key("AutoPublishAlias");
     let alias_name = properties
         .get("AutoPublishAlias")

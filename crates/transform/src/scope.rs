@@ -30,9 +30,11 @@ enum ParameterValue {
 }
 
 /// The template-wide facts that intrinsics resolve against.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Scope<'t> {
     parameters: BTreeMap<String, ParameterValue>,
+    /// Parameters declared `NoEcho`: their values must never reach the output.
+    no_echo: BTreeSet<String>,
     pseudo: BTreeMap<&'static str, Value>,
     mappings: Option<&'t Map<String, Value>>,
     conditions: Option<&'t Map<String, Value>>,
@@ -41,9 +43,18 @@ pub(crate) struct Scope<'t> {
 impl<'t> Scope<'t> {
     pub(crate) fn new(template: &'t Map<String, Value>, ctx: &Context) -> Self {
         let mut parameters = BTreeMap::new();
+        let mut no_echo = BTreeSet::new();
         if let Some(declared) = template.get("Parameters").and_then(Value::as_object) {
             for (name, declaration) in declared {
                 parameters.insert(name.clone(), parameter_value(name, declaration, ctx));
+                let flag = declaration.get("NoEcho");
+                if flag == Some(&Value::Bool(true))
+                    || flag
+                        .and_then(Value::as_str)
+                        .is_some_and(|f| f.eq_ignore_ascii_case("true"))
+                {
+                    no_echo.insert(name.clone());
+                }
             }
         }
         let partition = partition_for_region(&ctx.region);
@@ -59,10 +70,55 @@ impl<'t> Scope<'t> {
         pseudo.insert("AWS::URLSuffix", Value::from(url_suffix));
         Self {
             parameters,
+            no_echo,
             pseudo,
             mappings: template.get("Mappings").and_then(Value::as_object),
             conditions: template.get("Conditions").and_then(Value::as_object),
         }
+    }
+
+    /// The first `NoEcho` parameter that `value` refers to (`Ref`, or `${Name}` in `Fn::Sub`).
+    pub(crate) fn no_echo_in<'v>(&'v self, value: &'v Value) -> Option<&'v str> {
+        match value {
+            Value::Array(items) => items.iter().find_map(|item| self.no_echo_in(item)),
+            Value::Object(object) => {
+                if let Some(Intrinsic::Ref(name)) = intrinsic::classify(object) {
+                    if self.no_echo.contains(name) {
+                        return Some(name);
+                    }
+                }
+                if let Some(template) = object.get("Fn::Sub").and_then(|sub| match sub {
+                    Value::Array(parts) => parts.first(),
+                    text => Some(text),
+                }) {
+                    if let Some(text) = template.as_str() {
+                        let named = self
+                            .no_echo
+                            .iter()
+                            .find(|name| text.contains(&format!("${{{name}}}")));
+                        if let Some(name) = named {
+                            return Some(name);
+                        }
+                    }
+                }
+                object.values().find_map(|item| self.no_echo_in(item))
+            }
+            _ => None,
+        }
+    }
+
+    /// This scope with every known `NoEcho` value replaced by a slow, salted digest of it, for
+    /// hashing into a version's logical ID: a rotated secret still publishes a new version,
+    /// but the ID, which CloudFormation shows to anyone who can read the stack, can't be
+    /// checked against guesses at the cost of a plain hash.
+    pub(crate) fn for_hashing(&self) -> Self {
+        let mut scope = self.clone();
+        for name in &self.no_echo {
+            if let Some(ParameterValue::Known(value)) = scope.parameters.get_mut(name) {
+                *value = Value::String(crate::digest::stretched(name, value));
+            }
+        }
+        scope
     }
 
     /// Whether `name` is a parameter declared in the template.

@@ -185,6 +185,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }
         let generated = by_id.get(id).map(|m| {
             let waits_for = hook_grants.policies_by_function.get(id);
+            let conditional_waits = hook_grants.conditional_waits.get(id);
             let deployment = deployment_of.get(id).copied();
             if deployment.is_some_and(|d| d.preference.uses_installed_hooks)
                 && !tag_for_installed_hooks(&mut resource)
@@ -198,7 +199,7 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
                     ),
                 });
             }
-            generate(m, deployment, waits_for)
+            generate(m, deployment, waits_for, conditional_waits)
         });
         rebuilt.insert(id.to_owned(), resource);
         for (generated_id, generated_resource, property) in generated.into_iter().flatten() {
@@ -302,6 +303,8 @@ fn read_functions(
 ) -> Functions {
     let mut managed = Vec::new();
     let mut broken = BTreeSet::new();
+    // NoEcho values enter version hashes only stretched; built once, on first need.
+    let mut hashing: Option<Scope<'_>> = None;
     for (id, resource) in resources {
         let path = TemplatePath::resource(id);
         let Some(resource_type) = resource_type(resource) else {
@@ -380,7 +383,13 @@ fn read_functions(
             broken.insert(id.clone());
             continue;
         }
+        if let Some(error) = description_overflow(properties, &properties_path, &publication) {
+            errors.push(error);
+            broken.insert(id.clone());
+            continue;
+        }
         let mut captured = Map::new();
+        let hashing = hashing.get_or_insert_with(|| scope.for_hashing());
         for (name, value) in properties {
             if lambda::OWNED.contains(&name.as_str())
                 || lambda::NOT_CAPTURED_BY_VERSION.contains(&name.as_str())
@@ -389,7 +398,7 @@ fn read_functions(
             }
             captured.insert(
                 name.clone(),
-                scope.resolve(value, &properties_path.key(name), errors),
+                hashing.resolve(value, &properties_path.key(name), errors),
             );
         }
         if let Some(sha) = &publication.code_sha256 {
@@ -496,6 +505,35 @@ fn strip_owned(function: &mut Map<String, Value>) {
     }
 }
 
+/// Lambda's limit on a function's `Description`.
+const MAX_DESCRIPTION_LENGTH: usize = 256;
+
+/// The description [`apply_code_sha256`] writes must still fit Lambda's limit, or the
+/// function update fails at deploy time, far from the cause.
+fn description_overflow(
+    properties: &Map<String, Value>,
+    properties_path: &TemplatePath,
+    publication: &Publication,
+) -> Option<TransformError> {
+    let sha = publication.code_sha256.as_ref()?;
+    let length = match properties.get("Description") {
+        Some(Value::String(text)) if !text.is_empty() => {
+            text.chars().count() + 1 + sha.chars().count()
+        }
+        None | Some(Value::String(_)) => sha.chars().count(),
+        Some(_) => return None,
+    };
+    (length > MAX_DESCRIPTION_LENGTH).then(|| {
+        TransformError::new(
+            properties_path.key("AutoPublishCodeSha256"),
+            ErrorKind::invalid(format!(
+                "appended to the function's Description (as Lambda needs to publish a version for code behind an unchanged S3 key), \
+                 it makes a description of {length} characters; Lambda allows {MAX_DESCRIPTION_LENGTH}: shorten the Description"
+            )),
+        )
+    })
+}
+
 /// Lambda refuses to publish a version when nothing about the function changed, which is
 /// exactly the case when only the code behind an unchanged S3 key did. Writing the hash into
 /// the description makes that a change, as SAM does.
@@ -523,6 +561,7 @@ fn generate(
     m: &Managed,
     deployment: Option<&Deployment<'_>>,
     waits_for: Option<&Vec<String>>,
+    conditional_waits: Option<&Vec<(String, String)>>,
 ) -> Vec<(String, Value, &'static str)> {
     let publication = &m.publication;
     let mut version = Map::new();
@@ -605,6 +644,9 @@ fn generate(
     if let Some(config) = &publication.provisioned_concurrency {
         alias_properties.insert("ProvisionedConcurrencyConfig".into(), config.clone());
     }
+    if let Some(waits) = conditional_waits.filter(|w| !w.is_empty()) {
+        alias_properties.insert("Description".into(), waiting_description(waits));
+    }
     alias.insert("Properties".into(), Value::Object(alias_properties));
 
     const ALIAS: &str = "AutoPublishAlias";
@@ -638,6 +680,20 @@ fn generate(
     }
     generated
 }
+
+/// A constant alias description that refers to hook policies which may not exist, so that the
+/// alias waits for each one that does. `DependsOn` can't be conditional, but a `Ref` in a
+/// property is a dependency exactly when its `Fn::If` branch is taken; `Fn::Select` keeps
+/// only the text, so the description never changes with the policies.
+fn waiting_description(waits: &[(String, String)]) -> Value {
+    let mut parts = vec![Value::from(ALIAS_DESCRIPTION)];
+    parts.extend(waits.iter().map(|(policy, condition)| {
+        json!({"Fn::If": [condition, {"Ref": policy}, {"Ref": "AWS::NoValue"}]})
+    }));
+    json!({"Fn::Select": [0, parts]})
+}
+
+const ALIAS_DESCRIPTION: &str = "Traffic shifted by gradual";
 
 /// CloudFormation's limit on a logical ID.
 const MAX_LOGICAL_ID_LENGTH: usize = 255;
