@@ -112,3 +112,39 @@ fn the_alarms_follow_each_new_version() {
         assert_ne!(old, new, "a new version moves every guard alarm to it");
     }
 }
+
+/// `PutMetricAlarm` keeps an existing alarm's state, so an alarm updated in place would carry
+/// the broken version's ALARM into the hotfix's deployment. Each version gets new alarms,
+/// which start in INSUFFICIENT_DATA, and the group names exactly those.
+#[test]
+fn each_version_gets_alarms_of_its_own() {
+    let alarm_ids = |key: &str| {
+        let output = transform(template(key), &Context::default()).expect("transforms");
+        let resources = output.template["Resources"]
+            .as_object()
+            .expect("resources")
+            .clone();
+        let ids: Vec<String> = guard_alarms(&resources)
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let named: Vec<Value> = ids.iter().map(|id| json!({"Name": {"Ref": id}})).collect();
+        assert_eq!(
+            resources["ApiDeploymentGroup"]["Properties"]["AlarmConfiguration"]["Alarms"],
+            Value::Array(named),
+            "the group watches this version's alarms and no others"
+        );
+        ids
+    };
+    let first = alarm_ids("v1.zip");
+    let second = alarm_ids("v2.zip");
+    assert!(!first.is_empty());
+    for id in &first {
+        assert!(!second.contains(id), "{id} survives a new version");
+    }
+    assert_eq!(
+        first,
+        alarm_ids("v1.zip"),
+        "the same version keeps its alarms"
+    );
+}

@@ -146,3 +146,41 @@ fn stats_count_functions_and_added_resources() {
     assert_eq!(output.stats.functions, 1);
     assert_eq!(output.stats.resources_added, 2);
 }
+
+/// A NoEcho secret in the environment: rotating it must publish, but the version's logical
+/// ID, which anyone who can read the stack sees, must not be the plain hash of the value, or a
+/// short secret could be found by hashing guesses.
+#[test]
+fn a_rotated_no_echo_secret_publishes_without_a_guessable_id() {
+    let with_secret = |no_echo: bool, secret: &str| {
+        let mut parameters = json!({"Stage": {"Type": "String", "Default": "dev"}});
+        parameters["Token"] = json!({"Type": "String", "NoEcho": no_echo});
+        let mut ctx = context();
+        ctx.parameter_values.insert("Token".into(), json!(secret));
+        let mut properties = base();
+        properties["Environment"]["Variables"]["TOKEN"] = json!({"Ref": "Token"});
+        let template = json!({
+            "Parameters": parameters,
+            "Resources": {"Api": {"Type": "AWS::Lambda::Function", "Properties": properties}}
+        });
+        let output = transform(template, &ctx).expect("transforms");
+        let text = output.template.to_string();
+        assert!(
+            !no_echo || !text.contains(secret),
+            "the secret is in the output"
+        );
+        output.template["Resources"]
+            .as_object()
+            .and_then(|r| r.keys().find(|id| id.starts_with("ApiVersion")).cloned())
+            .expect("a version")
+    };
+    let before = with_secret(true, "4821");
+    let rotated = with_secret(true, "4822");
+    assert_ne!(
+        before, rotated,
+        "rotating the secret publishes a new version"
+    );
+    assert_eq!(before, with_secret(true, "4821"), "deterministic");
+    // The same value as a plain parameter hashes as itself: the NoEcho ID is not that.
+    assert_ne!(before, with_secret(false, "4821"));
+}
