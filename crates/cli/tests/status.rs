@@ -218,3 +218,39 @@ fn interval_needs_watch_and_a_positive_number() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("expected more than 0"));
 }
+
+#[test]
+fn ctrl_c_ends_watch_cleanly_with_130() {
+    use std::io::{BufRead as _, BufReader};
+    // A deployment that never finishes.
+    let fake = start(vec![canary(Stage::Shifting(10))]);
+    let mut child = Command::new(GRADUAL)
+        .args(["status", "orders", "--watch", "--interval", "0.05"])
+        .env_clear()
+        .env("HOME", "/nonexistent/gradual-test-home")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &fake.endpoint)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
+        .env("AWS_SECRET_ACCESS_KEY", "fake-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gradual starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first line");
+    assert_eq!(first, "stack orders: UPDATE_IN_PROGRESS\n");
+    // The first line is printed after the refresh that installed the handler had started.
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("gradual exits");
+    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(
+        text(&output.stderr),
+        "gradual: interrupted; deployments carry on without watching\n"
+    );
+}

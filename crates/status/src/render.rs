@@ -354,15 +354,20 @@ pub fn progress_message(function: &FunctionStatus, now: i64) -> String {
         let _ = write!(message, ", {} hook running", hook.phase);
     }
     if let Some((at, next)) = deployment.next_step(now) {
-        let _ = write!(
-            message,
-            ", next {} in {}",
-            percent(next),
-            duration(at.saturating_sub(now))
-        );
+        if at > now {
+            let _ = write!(
+                message,
+                ", next {} in {}",
+                percent(next),
+                duration(at - now)
+            );
+        } else {
+            // CodeDeploy shifts a little after the minute; don't count below zero.
+            let _ = write!(message, ", next {} due", percent(next));
+        }
     }
-    if let Some(end) = deployment.expected_end_time {
-        let _ = write!(message, ", done in {}", duration(end.saturating_sub(now)));
+    if let Some(end) = deployment.expected_end_time.filter(|end| *end > now) {
+        let _ = write!(message, ", 100% in {}", duration(end - now));
     }
     if deployment.alarms.iter().any(|alarm| alarm.state == "ALARM") {
         message.push_str(", ALARM");
@@ -394,6 +399,63 @@ mod tests {
             vec!["long".to_owned(), "".to_owned(), "".to_owned()],
         ];
         assert_eq!(columns(&rows, "  "), "  a     1 -> 2  x\n  long\n");
+    }
+
+    #[test]
+    fn the_progress_message_counts_down_to_the_next_step() {
+        use crate::model::{
+            AliasRecord, DeploymentRecord, LifecycleRecord, Observed, Schedule, TargetRecord,
+        };
+        use crate::template::Target;
+        let target = Target {
+            logical_id: "Api".into(),
+            alias_logical_id: "ApiAliaslive".into(),
+            function_name: "f".into(),
+            alias: "live".into(),
+            application: "a".into(),
+            deployment_group: "g".into(),
+            pre_traffic_hook: None,
+            post_traffic_hook: None,
+        };
+        let observed = Observed {
+            deployment: Some(DeploymentRecord {
+                id: "d-1".into(),
+                status: "InProgress".into(),
+                ..DeploymentRecord::default()
+            }),
+            target: Some(TargetRecord {
+                current_version: Some("1".into()),
+                target_version: Some("2".into()),
+                lifecycle_events: vec![LifecycleRecord {
+                    name: "AllowTraffic".into(),
+                    status: "InProgress".into(),
+                    start_time: Some(1_000),
+                    end_time: None,
+                }],
+            }),
+            alias: Some(AliasRecord {
+                function_version: "1".into(),
+                weights: [("2".to_owned(), 0.3)].into(),
+            }),
+            schedule: Some(Schedule::Linear {
+                percent: 30,
+                minutes: 2,
+            }),
+            ..Observed::default()
+        };
+        let function = FunctionStatus::build(target, observed);
+        assert_eq!(
+            progress_message(&function, 1_030),
+            "d-1 InProgress, next 60% in 1m30s, 100% in 5m30s"
+        );
+        assert_eq!(
+            progress_message(&function, 1_200),
+            "d-1 InProgress, next 60% due, 100% in 2m40s"
+        );
+        assert_eq!(
+            progress_message(&function, 9_000),
+            "d-1 InProgress, next 60% due"
+        );
     }
 
     #[test]

@@ -157,6 +157,11 @@ impl View {
 
     fn clear(&mut self) {
         if let View::Bars(bars) = self {
+            // Finished bars don't draw again when they are dropped.
+            for (_, bar) in &bars.rows {
+                bar.finish_and_clear();
+            }
+            bars.header.finish_and_clear();
             let _ = bars.multi.clear();
         }
     }
@@ -288,8 +293,8 @@ impl Bars {
                 .unwrap_or(0.0);
             // Bounded to 0..=100 first, so the conversion is exact.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            bar.set_position(traffic.clamp(0.0, 100.0).round() as u64);
             bar.set_message(render::progress_message(function, now));
+            bar.set_position(traffic.clamp(0.0, 100.0).round() as u64);
         }
     }
 }

@@ -444,7 +444,7 @@ pub fn linear(percent: u32) -> World {
         config: LINEAR,
         ..api()
     };
-    let mut world = stack("UPDATE_IN_PROGRESS", &[function.clone()]);
+    let mut world = stack("UPDATE_IN_PROGRESS", std::slice::from_ref(&function));
     deploy(
         &mut world,
         &function,
