@@ -320,7 +320,7 @@ fn lint(args: &LintArgs, stdin: &mut dyn Read) -> anyhow::Result<Vec<Finding>> {
             .map(|(file, index)| (file.display().to_string(), *index))
             .collect();
         for raw in cfn_lint(&files, &args.template.region)? {
-            findings.push(map_cfn_lint(&raw, &by_file, &sources, linted[0].1));
+            findings.extend(map_cfn_lint(&raw, &by_file, &sources, linted[0].1));
         }
     }
     findings.sort_by(|a, b| {
@@ -406,13 +406,14 @@ fn truncate(text: &str, limit: usize) -> String {
     }
 }
 
-/// One cfn-lint finding, placed in its source template.
+/// One cfn-lint finding, placed in its source template; `None` for one the transform alone
+/// caused and the source does not have.
 fn map_cfn_lint(
     raw: &Value,
     by_file: &HashMap<String, usize>,
     sources: &[Option<Source>],
     first_linted: usize,
-) -> Finding {
+) -> Option<Finding> {
     let rule_field = |key: &str| {
         raw.pointer(&format!("/Rule/{key}"))
             .and_then(Value::as_str)
@@ -440,7 +441,14 @@ fn map_cfn_lint(
     let index = known.unwrap_or(first_linted);
     let Some(source) = sources.get(index).and_then(Option::as_ref) else {
         // Unreachable in practice: every linted file has its source. Reported, never dropped.
-        return Finding::at(index, String::new(), FIRST, level, rule, message);
+        return Some(Finding::at(
+            index,
+            String::new(),
+            FIRST,
+            level,
+            rule,
+            message,
+        ));
     };
     // Messages may quote the transformed file's name; the user knows only the source.
     let message = match linted_file {
@@ -449,21 +457,75 @@ fn map_cfn_lint(
     };
     if known.is_none() {
         // Findings about cfn-lint's configuration name no template.
-        return Finding::at(
+        return Some(Finding::at(
             index,
             source.name.clone(),
             FIRST,
             level,
             rule,
             format!("cfn-lint: {message}"),
-        );
+        ));
     }
     let path: Vec<Value> = raw
         .pointer("/Location/Path")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    source.place(index, &path, level, rule, message)
+    // gradual resolves what it needs (a Guard threshold from a parameter, a deployment type from
+    // a mapping or a condition) and may leave no use of it behind; the template the user wrote
+    // still uses it, so cfn-lint's "defined but not used" is about gradual's output, not theirs.
+    if let [Value::String(section), Value::String(name)] = path.as_slice() {
+        let unused_rule = match section.as_str() {
+            "Parameters" => "W2001",
+            "Mappings" => "W7001",
+            "Conditions" => "W8001",
+            _ => "",
+        };
+        if rule.id == unused_rule && uses(&source.value, section, name) {
+            return None;
+        }
+    }
+    Some(source.place(index, &path, level, rule, message))
+}
+
+/// Something outside `section` in `template` uses the parameter, mapping or condition `name`:
+/// a `Ref` or an `Fn::Sub` `${name}` for a parameter, an `Fn::FindInMap` for a mapping, and a
+/// `Condition` attribute, `Fn::If` or `{"Condition": name}` for a condition.
+fn uses(template: &Value, section: &str, name: &str) -> bool {
+    fn walk(value: &Value, section: &str, name: &str, in_sub: bool) -> bool {
+        match value {
+            Value::Object(map) => map.iter().any(|(key, inner)| {
+                let first = || inner.as_array().and_then(|args| args.first());
+                let direct = match (section, key.as_str()) {
+                    ("Parameters", "Ref") => inner.as_str() == Some(name),
+                    ("Mappings", "Fn::FindInMap") => first().and_then(Value::as_str) == Some(name),
+                    ("Conditions", "Condition") => inner.as_str() == Some(name),
+                    ("Conditions", "Fn::If") => first().and_then(Value::as_str) == Some(name),
+                    _ => false,
+                };
+                direct || walk(inner, section, name, in_sub || key == "Fn::Sub")
+            }),
+            Value::Array(items) => items.iter().any(|item| walk(item, section, name, in_sub)),
+            Value::String(text) => {
+                section == "Parameters" && in_sub && text.contains(&format!("${{{name}}}"))
+            }
+            _ => false,
+        }
+    }
+    template.as_object().is_some_and(|sections| {
+        sections.iter().any(|(key, value)| {
+            if key != section {
+                return walk(value, section, name, false);
+            }
+            // Within its own section, only another condition can use a condition.
+            section == "Conditions"
+                && value.as_object().is_some_and(|entries| {
+                    entries
+                        .iter()
+                        .any(|(other, body)| other != name && walk(body, section, name, false))
+                })
+        })
+    })
 }
 
 impl Finding {
@@ -1218,6 +1280,29 @@ Resources:
                 column: 11
             })
         );
+    }
+
+    #[test]
+    fn uses_are_found_where_cloudformation_reads_them() {
+        let template = gradual_yaml::parse(
+            "Parameters:\n  A: {Type: String, Default: !Ref B}\n  B: {Type: String}\n  C: {Type: String}\n\
+             Mappings:\n  M: {k: {v: 1}}\n  Unused: {k: {v: 1}}\n\
+             Conditions:\n  P: !Equals [a, b]\n  Q: !Not [!Condition P]\n  R: !Equals [a, a]\n  S: !Equals [b, b]\n\
+             Resources:\n  F:\n    Condition: S\n    Properties:\n      X: !Ref A\n      Y: !Sub [\"${C}-x\", {}]\n      Z: \"${B}\"\n\
+             \x20     W: !FindInMap [M, k, v]\n      V: !If [Q, 1, 2]\n",
+        )
+        .expect("parses")
+        .value;
+        assert!(uses(&template, "Parameters", "A"));
+        assert!(uses(&template, "Parameters", "C"));
+        // Only inside Parameters, and a `${B}` outside any Fn::Sub, are no uses.
+        assert!(!uses(&template, "Parameters", "B"));
+        assert!(uses(&template, "Mappings", "M"));
+        assert!(!uses(&template, "Mappings", "Unused"));
+        assert!(uses(&template, "Conditions", "P"), "used by condition Q");
+        assert!(uses(&template, "Conditions", "Q"), "used by an Fn::If");
+        assert!(uses(&template, "Conditions", "S"), "a resource's Condition");
+        assert!(!uses(&template, "Conditions", "R"));
     }
 
     #[test]

@@ -534,3 +534,36 @@ fn a_template_gradual_rejects_is_not_given_to_cfn_lint() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!((lines[0].start, lines[0].rule.as_str()), ((5, 7), "E9001"));
 }
+
+#[test]
+fn a_parameter_only_gradual_reads_is_not_reported_unused() {
+    // MaxErrorRate feeds a Guard threshold, which gradual resolves into the generated alarm;
+    // cfn-lint alone would call it unused (W2001). A parameter nothing reads still is.
+    let fixture = "tests/fixtures/ok/guard_and_smoke_test/input.yaml";
+    let text = std::fs::read_to_string(workspace().join(fixture)).expect("the fixture");
+    assert!(
+        text.contains("ErrorRate: !Ref MaxErrorRate"),
+        "the fixture feeds Guard"
+    );
+    let output = lint(&[fixture]);
+    assert_eq!(
+        (code(&output), stdout(&output).as_str()),
+        (Some(0), ""),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let unused = text.replacen(
+        "Parameters:\n",
+        "Parameters:\n  NothingReadsThis:\n    Type: String\n",
+        1,
+    );
+    assert_ne!(unused, text);
+    let template = TempTemplate::new("yaml", &unused);
+    let output = lint(&[&template.arg()]);
+    assert_eq!(code(&output), Some(4), "{}", stdout(&output));
+    let lines = parseable(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].rule, "W2001");
+    assert_eq!(lines[0].start, position(&unused, "NothingReadsThis"));
+}
