@@ -433,9 +433,10 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The stack is being created, updated, rolled back or deleted.
+    /// The stack is being created, updated, rolled back or deleted. REVIEW_IN_PROGRESS is a
+    /// change set waiting to be executed, which may never happen: nothing to wait for.
     pub fn stack_in_progress(&self) -> bool {
-        self.stack_status.ends_with("_IN_PROGRESS")
+        self.stack_status.ends_with("_IN_PROGRESS") && self.stack_status != "REVIEW_IN_PROGRESS"
     }
 
     pub fn stack_unsuccessful(&self) -> bool {
@@ -780,6 +781,10 @@ mod tests {
         assert!(!snapshot.succeeded() && snapshot.settled());
         snapshot.stack_status = "UPDATE_IN_PROGRESS".into();
         assert!(!snapshot.settled());
+        snapshot.stack_status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS".into();
+        assert!(!snapshot.settled());
+        snapshot.stack_status = "REVIEW_IN_PROGRESS".into();
+        assert!(snapshot.settled());
         snapshot.stack_status = "UPDATE_COMPLETE".into();
         assert!(snapshot.succeeded() && snapshot.settled());
     }
