@@ -436,6 +436,49 @@ def _role_from_arn(value, deployed):
     return None
 
 
+def _names_template_resource(template, value):
+    """Whether a hook value is a Ref or Fn::GetAtt to a resource of the template (deployed or not:
+    a dropped one is a dangling reference, reported as such)."""
+    function = semantics.intrinsic(value)
+    if not function or function[0] not in ("Ref", "Fn::GetAtt"):
+        return False
+    target = function[1]
+    if isinstance(target, list) and target:
+        target = target[0]
+    if isinstance(target, str) and function[0] == "Fn::GetAtt":
+        target = target.split(".", 1)[0]
+    return isinstance(target, str) and target in (template.get("Resources") or {})
+
+
+def managed_tag_problems(template, deployed, resolver, document):
+    """A hook outside the template may be gradual's installed hooks, which act only on functions
+    tagged gradual:managed=true: every function deployed through one must carry the tag.
+    Tags written as an intrinsic are the user's to tag (gradual warns about them)."""
+    key, value = document["managed_tag"]["key"], document["managed_tag"]["value"]
+    problems = []
+    for alias_id, alias in sorted(deployed.resources.items()):
+        update = (alias.get("UpdatePolicy") or {}).get("CodeDeployLambdaAliasUpdate")
+        if alias.get("Type") != "AWS::Lambda::Alias" or not isinstance(update, dict):
+            continue
+        external = [k for k in HOOK_KEYS if k in update and not _names_template_resource(template, update[k])]
+        function_id = _referenced_function(deployed, (alias.get("Properties") or {}).get("FunctionName"))
+        if not external or function_id is None:
+            continue
+        written = ((template.get("Resources") or {}).get(function_id) or {}).get("Properties") or {}
+        if semantics.intrinsic(written.get("Tags")):
+            continue
+        try:
+            tags = _tags(resolver, function_id)
+        except iam.Unresolvable as error:
+            problems.append((function_id, f"cannot resolve the tags of {function_id}: {error}"))
+            continue
+        if tags.get(key) != value:
+            problems.append((function_id, f"function {function_id} is deployed through {alias_id}, whose "
+                                          f"{' and '.join(external)} is outside the template (perhaps gradual's "
+                                          f"installed hooks), but is not tagged {key}={value}"))
+    return problems
+
+
 def hook_violations(template, label_prefix=""):
     """Every manifest call an in-template hook's role does not allow, and everything an alias's
     deployment reads that the alias does not wait for; one line each."""
@@ -489,6 +532,8 @@ def hook_violations(template, label_prefix=""):
             found.setdefault((alias_id, message), deployed.label)
         for group_id, message in service_role_problems(deployed, resolver):
             found.setdefault((group_id, message), deployed.label)
+        for function_id, message in managed_tag_problems(template, deployed, resolver, document):
+            found.setdefault((function_id, message), deployed.label)
     head = f"{label_prefix}: " if label_prefix else ""
     return [f"{head}[{combination}] /Resources/{hook}: {message}" for (hook, message), combination in found.items()]
 

@@ -140,8 +140,9 @@ class InTemplateHooks(unittest.TestCase):
         self.assertIn("which is not allowed", found(stack([], role={"Fn::Sub": "${HookRole.Arn}"})))
 
     def test_hooks_and_roles_outside_the_template_are_not_checked(self):
-        self.assertEqual(found(stack([], hook_reference="gradual-pre-traffic")), "")
-        self.assertEqual(found(stack([], hook_reference={"Fn::ImportValue": "hooks-PreTrafficHookName"})), "")
+        # (An outside hook asks for the managed tag instead: ManagedTag.)
+        self.assertNotIn("is not allowed", found(stack([], hook_reference="gradual-pre-traffic")))
+        self.assertNotIn("is not allowed", found(stack([], hook_reference={"Fn::ImportValue": "hooks-PreTrafficHookName"})))
         self.assertEqual(found(stack([], role="arn:aws:iam::123456789012:role/external")), "")
 
 
@@ -180,6 +181,32 @@ class UpdateOrder(unittest.TestCase):
         template = self.with_smoke_test(["HookPolicy"])
         template["Resources"]["ApiSmokeTest"]["Properties"]["Name"] = "/gradual/smoke-tests/other"
         self.assertEqual(found(template), "")
+
+
+class ManagedTag(unittest.TestCase):
+    def external(self, hook, tags=None, tags_written=None):
+        template = stack(FULL, hook_reference=hook)
+        properties = template["Resources"]["Api"]["Properties"]
+        if tags is not None:
+            properties["Tags"] = tags
+        if tags_written is not None:
+            properties["Tags"] = tags_written
+        return found(template)
+
+    def test_a_hook_outside_the_template_needs_the_tag_on_the_function(self):
+        for hook in ("gradual-pre-traffic", {"Fn::ImportValue": "gradual-PreTrafficHookName"},
+                     {"Fn::Sub": "${AWS::StackName}-hook"}, {"Ref": "HookParameter"}):
+            with self.subTest(hook=hook):
+                self.assertIn("function Api is deployed through ApiAliaslive, whose BeforeAllowTrafficHook is outside the "
+                              "template", self.external(hook))
+                self.assertIn("not tagged", self.external(hook, tags=[{"Key": "gradual:managed", "Value": "false"}]))
+                self.assertEqual(self.external(hook, tags=[{"Key": "team", "Value": "a"},
+                                                           {"Key": "gradual:managed", "Value": "true"}]), "")
+
+    def test_in_template_hooks_and_intrinsic_tags_are_not_asked_for_it(self):
+        self.assertNotIn("not tagged", found(stack(FULL)))
+        self.assertEqual(self.external("gradual-pre-traffic", tags_written={"Fn::If": ["C", [], {"Ref": "AWS::NoValue"}]}),
+                         "")
 
 
 CODEDEPLOY_TRUST = {"Version": "2012-10-17", "Statement": [

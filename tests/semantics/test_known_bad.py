@@ -41,6 +41,11 @@ EXPECTED = {
         # Defect 4.
         'inline policy "gradual-lifecycle-hook" on role HookRole is also written by resource PreHookHookPolicy',
     ],
+    "installed_hooks_by_import.json": [
+        # Defect 2: a hook named through !ImportValue, and the function left untagged.
+        "function Api is deployed through ApiAliaslive, whose BeforeAllowTrafficHook is outside the template "
+        "(perhaps gradual's installed hooks), but is not tagged gradual:managed=true",
+    ],
     "smoke_test_not_awaited.json": [
         # Defect 5.
         "alias ApiAliaslive does not wait for ApiSmokeTest",
