@@ -9,6 +9,12 @@ use gradual_macro::Settings;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
+// mimalloc over glibc malloc: an invocation builds and drops a few hundred thousand small
+// serde_json nodes. Measured under callgrind from process start to the first response: 34.5M
+// instructions instead of 41.7M on a 95-function template, 618M instead of 756M at 1 MB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // One invocation at a time per execution environment, so one thread is enough.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
