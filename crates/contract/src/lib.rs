@@ -70,7 +70,10 @@ pub const HOOK_CALLS: &[HookCall] = &[
         "codedeploy:PutLifecycleEventHookExecutionStatus",
         ResourceForm::DeploymentGroup,
     ),
-    call("codedeploy:GetApplicationRevision", ResourceForm::Application),
+    call(
+        "codedeploy:GetApplicationRevision",
+        ResourceForm::Application,
+    ),
     call(
         "lambda:GetFunctionConfiguration",
         ResourceForm::FunctionQualified,
@@ -94,7 +97,10 @@ pub const HOOK_CALLS: &[HookCall] = &[
     // `aws:cloudformation:stack-id` tags must match the function's.
     call("lambda:ListTags", ResourceForm::FunctionUnqualified),
     call("ssm:ListTagsForResource", ResourceForm::SmokeTestParameter),
-    call("codedeploy:ListTagsForResource", ResourceForm::DeploymentGroup),
+    call(
+        "codedeploy:ListTagsForResource",
+        ResourceForm::DeploymentGroup,
+    ),
     call("ssm:GetParameter", ResourceForm::SmokeTestParameter),
     call("kms:Decrypt", ResourceForm::KmsKey),
 ];
