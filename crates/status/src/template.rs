@@ -316,6 +316,35 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_written_yaml_template_is_read_too() {
+        // Without transforms, GetTemplate's Processed stage is the template as written.
+        let yaml = "\
+Resources:
+  Api:
+    Type: AWS::Lambda::Function
+  ApiAliaslive:
+    Type: AWS::Lambda::Alias
+    UpdatePolicy:
+      CodeDeployLambdaAliasUpdate:
+        ApplicationName: !Ref ServerlessDeploymentApplication
+        DeploymentGroupName: !Ref ApiDeploymentGroup
+        BeforeAllowTrafficHook: !GetAtt PreTraffic.Arn
+    Properties:
+      Name: live
+      FunctionName: !Ref Api
+      FunctionVersion: '1'
+";
+        let (document, _) = gradual_yaml::parse_any(yaml).expect("valid YAML");
+        let found = discover(&document.value, &resources());
+        assert_eq!(found.targets.len(), 1);
+        assert_eq!(found.targets[0].deployment_group, "orders-ApiGroup-7Q");
+        assert_eq!(
+            found.targets[0].pre_traffic_hook.as_deref(),
+            Some("orders-Pre-3C")
+        );
+    }
+
+    #[test]
     fn a_template_without_resources_has_no_targets() {
         assert_eq!(discover(&json!({}), &[]), Discovery::default());
         assert_eq!(
