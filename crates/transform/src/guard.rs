@@ -33,6 +33,9 @@ pub(crate) use gradual_contract::{
     MANAGED_TAG_KEY, SMOKE_TEST_PARAMETER_PREFIX as SMOKE_TEST_PREFIX,
 };
 
+/// How every guard alarm's description starts, so views can tell them from the user's own.
+pub(crate) const GUARD_DESCRIPTION_PREFIX: &str = "gradual guard: ";
+
 /// Thresholds on the new version's own metrics, per minute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Guard {
@@ -298,7 +301,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
         let stat = |id: &str, name: &str| json!({"Id": id, "MetricStat": {"Metric": metric(name), "Period": 60, "Stat": "Sum"}, "ReturnData": false});
         alarm(
             format!(
-                "gradual guard: more than {rate}% of the new version's invocations of {} fail in two consecutive minutes (with at least {} invocations a minute)",
+                "{GUARD_DESCRIPTION_PREFIX}more than {rate}% of the new version's invocations of {} fail in two consecutive minutes (with at least {} invocations a minute)",
                 target.function_id, guard.min_invocations
             ),
             json!({
@@ -322,7 +325,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
     if let Some(throttles) = guard.throttles {
         let m = metric("Throttles");
         alarm(
-            format!("gradual guard: the new version of {} is throttled more than {throttles} times in a minute", target.function_id),
+            format!("{GUARD_DESCRIPTION_PREFIX}the new version of {} is throttled more than {throttles} times in a minute", target.function_id),
             json!({
                 "ComparisonOperator": "GreaterThanThreshold",
                 "Threshold": throttles,
@@ -336,7 +339,7 @@ pub(crate) fn alarms(guard: &Guard, target: &Target<'_>) -> Vec<(String, Value)>
     if let Some(p99) = guard.p99_duration {
         let m = metric("Duration");
         alarm(
-            format!("gradual guard: the new version of {} takes more than {p99} ms at p99 in two consecutive minutes", target.function_id),
+            format!("{GUARD_DESCRIPTION_PREFIX}the new version of {} takes more than {p99} ms at p99 in two consecutive minutes", target.function_id),
             json!({
                 "ComparisonOperator": "GreaterThanThreshold",
                 "Threshold": p99,

@@ -152,8 +152,6 @@ pub(crate) struct Preference {
     pub config_name: Value,
     /// Schedules this preference needs generated, by their canonical name.
     pub generated: BTreeMap<String, Schedule>,
-    /// The schedule, when the type is a known one.
-    pub schedule: Option<Schedule>,
     pub pre_traffic: Option<Hook>,
     pub post_traffic: Option<Hook>,
     pub alarms: Alarms,
@@ -216,14 +214,14 @@ impl Reader<'_> {
         if !enabled {
             return (errors.len() == before).then_some(Reading::Disabled);
         }
-        let (config_name, generated, schedule) = match preference.get("Type") {
+        let (config_name, generated) = match preference.get("Type") {
             Some(raw) => self.deployment_type(raw, &path.key("Type"), errors),
             None => {
                 errors.push(TransformError::new(
                     path.clone(),
                     ErrorKind::MissingProperty("Type".into()),
                 ));
-                (Value::Null, BTreeMap::new(), None)
+                (Value::Null, BTreeMap::new())
             }
         };
         let (mut pre_traffic, mut post_traffic) = match preference.get("Hooks") {
@@ -293,7 +291,6 @@ impl Reader<'_> {
         Some(Reading::Enabled(Box::new(Preference {
             config_name,
             generated,
-            schedule,
             pre_traffic,
             post_traffic,
             alarms,
@@ -360,27 +357,12 @@ impl Reader<'_> {
         raw: &Value,
         path: &TemplatePath,
         errors: &mut Vec<TransformError>,
-    ) -> (Value, BTreeMap<String, Schedule>, Option<Schedule>) {
+    ) -> (Value, BTreeMap<String, Schedule>) {
         // CloudFormation can decide an `Fn::If` here itself, so it stays in the output.
         let resolved = self.scope.resolve_keeping_conditions(raw, path, errors);
         let mut generated = BTreeMap::new();
-        let mut schedules = Vec::new();
-        let config = self.map_type(&resolved, raw, path, &mut generated, &mut schedules, errors);
-        // Known when every way the type can turn out is the same schedule, or when the values
-        // known now decide which way it turns out.
-        let schedule = match schedules.split_first() {
-            Some((Some(first), rest)) if rest.iter().all(|s| *s == Some(*first)) => Some(*first),
-            _ => match self.scope.resolve(raw, path, &mut Vec::new()) {
-                Value::String(name) => match schedule::interpret(&name) {
-                    Meaning::Predefined(_, schedule) | Meaning::Generated(schedule) => {
-                        Some(schedule)
-                    }
-                    _ => None,
-                },
-                _ => None,
-            },
-        };
-        (config, generated, schedule)
+        let config = self.map_type(&resolved, raw, path, &mut generated, errors);
+        (config, generated)
     }
 
     fn map_type(
@@ -389,18 +371,12 @@ impl Reader<'_> {
         raw: &Value,
         path: &TemplatePath,
         generated: &mut BTreeMap<String, Schedule>,
-        schedules: &mut Vec<Option<Schedule>>,
         errors: &mut Vec<TransformError>,
     ) -> Value {
         match value {
-            Value::String(name) => {
-                let (config, schedule) = config_name(name, path, generated, errors);
-                schedules.push(schedule);
-                config
-            }
+            Value::String(name) => config_name(name, path, generated, errors).0,
             Value::Object(object) => match intrinsic::classify(object) {
                 Some(Intrinsic::Ref(target)) => {
-                    schedules.push(None);
                     if let Some(resource_type) = self
                         .resources
                         .get(target)
@@ -426,7 +402,6 @@ impl Reader<'_> {
                             when_true,
                             &if_path.index(1),
                             generated,
-                            schedules,
                             errors,
                         );
                         let when_false = self.map_type(
@@ -434,7 +409,6 @@ impl Reader<'_> {
                             when_false,
                             &if_path.index(2),
                             generated,
-                            schedules,
                             errors,
                         );
                         json!({"Fn::If": [condition, when_true, when_false]})
@@ -447,10 +421,7 @@ impl Reader<'_> {
                         value.clone()
                     }
                 },
-                Some(_) => {
-                    schedules.push(None);
-                    value.clone()
-                }
+                Some(_) => value.clone(),
                 None => {
                     errors.push(wrong_type(path.clone(), "a deployment type name", raw));
                     value.clone()

@@ -82,7 +82,6 @@ pub(crate) fn adopt(
             preference: Preference {
                 config_name: config_name.clone(),
                 generated,
-                schedule: None,
                 pre_traffic: hook("BeforeAllowTrafficHook"),
                 post_traffic: hook("AfterAllowTrafficHook"),
                 alarms: Alarms::List(Vec::new()),

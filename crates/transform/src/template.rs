@@ -843,24 +843,3 @@ fn check_shared_ids(
         }
     }
 }
-
-/// Every managed function's alias name and enabled preference, in template order, for views
-/// such as the deployment plan. Call it on a template that [`run`] accepts.
-pub(crate) fn deployments_of(
-    template: &Value,
-    ctx: &Context,
-) -> Vec<(String, String, Option<Box<Preference>>)> {
-    let Some(root) = template.as_object() else {
-        return Vec::new();
-    };
-    let Some(resources) = root.get("Resources").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    let scope = Scope::new(root, ctx);
-    let mut ignored = Vec::new();
-    read_functions(resources, &scope, &ctx.installed_hooks, &mut ignored)
-        .managed
-        .into_iter()
-        .map(|m| (m.id, m.publication.alias_name, m.preference))
-        .collect()
-}
