@@ -485,6 +485,18 @@ fn map_cfn_lint(
             return None;
         }
     }
+    // gradual orders a generated alias after its group, hook policies and alarms on purpose
+    // (the alias update starts the deployment), even where a Ref already implies it; cfn-lint
+    // calls that redundant, and the user has nothing to change.
+    if let [Value::String(section), Value::String(id), Value::String(key), ..] = path.as_slice() {
+        let generated = source
+            .value
+            .get("Resources")
+            .is_some_and(|resources| resources.get(id).is_none());
+        if rule.id == "W3005" && section == "Resources" && key == "DependsOn" && generated {
+            return None;
+        }
+    }
     Some(source.place(index, &path, level, rule, message))
 }
 
