@@ -120,13 +120,8 @@ def deployment_view(output):
                 "AssumeRolePolicyDocument": normalise(resource["Properties"]["AssumeRolePolicyDocument"]),
             }
     for logical_id, resource in view.items():
-        if resource.get("Type") == "AWS::Lambda::Alias" and "DependsOn" in resource:
-            # gradual makes the alias wait for the hook policies it adds (docs/sam-parity.md).
-            waits = [d for d in resource["DependsOn"] if not str(d).endswith("HookPolicy")]
-            if waits:
-                resource["DependsOn"] = waits
-            else:
-                del resource["DependsOn"]
+        if resource.get("Type") == "AWS::Lambda::Alias":
+            intended_alias_differences(resource)
         if resource.get("Type") == "AWS::CodeDeploy::DeploymentGroup":
             properties = resource.get("Properties", {})
             properties.setdefault("AlarmConfiguration", {})
@@ -142,6 +137,29 @@ def deployment_view(output):
     if outputs:
         view["Outputs"] = normalise(outputs)
     return view
+
+
+GRADUAL_WAITS = ("HookPolicy", "DeploymentGroup", "SmokeTest")
+
+
+def intended_alias_differences(alias):
+    """What gradual adds to an alias on purpose (docs/sam-parity.md), taken out before comparing:
+    the wait for its group, hook policies and smoke test; the constant description through which
+    it waits for conditional hook policies; a conditional hook named only under its condition."""
+    if "DependsOn" in alias:
+        waits = [d for d in alias["DependsOn"] if not str(d).endswith(GRADUAL_WAITS)]
+        if waits:
+            alias["DependsOn"] = waits
+        else:
+            del alias["DependsOn"]
+    properties = alias.get("Properties", {})
+    if isinstance(properties.get("Description"), dict) and "Fn::Select" in properties["Description"]:
+        del properties["Description"]
+    policy = alias.get("UpdatePolicy", {}).get("CodeDeployLambdaAliasUpdate", {})
+    for key in ("BeforeAllowTrafficHook", "AfterAllowTrafficHook"):
+        hook = policy.get(key)
+        if isinstance(hook, dict) and set(hook) == {"Fn::If"} and hook["Fn::If"][2] == {"Ref": "AWS::NoValue"}:
+            policy[key] = hook["Fn::If"][1]
 
 
 def differences(expected, actual, path=""):
