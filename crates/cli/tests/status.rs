@@ -254,3 +254,55 @@ fn ctrl_c_ends_watch_cleanly_with_130() {
         "gradual: interrupted; deployments carry on without watching\n"
     );
 }
+
+#[test]
+fn watch_on_a_terminal_draws_bars_then_the_final_table() {
+    // util-linux's `script` gives the binary a pseudo-terminal as stdout.
+    let run = |term: &str| {
+        let fake = start(vec![
+            canary(Stage::Shifting(10)),
+            canary(Stage::PostTrafficRunning),
+            canary(Stage::Succeeded),
+        ]);
+        let typescript =
+            std::env::temp_dir().join(format!("gradual-tty-{}-{term}", std::process::id()));
+        let command = format!("{GRADUAL} status orders --watch --interval 0.3");
+        let status = Command::new("script")
+            .args(["-qfec", &command])
+            .arg(&typescript)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/nonexistent/gradual-test-home")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &fake.endpoint)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
+            .env("AWS_SECRET_ACCESS_KEY", "fake-secret")
+            .env("TERM", term)
+            .stdin(Stdio::null())
+            .status()
+            .expect("script (util-linux) runs");
+        let screen = std::fs::read_to_string(&typescript).expect("a typescript");
+        let _ = std::fs::remove_file(&typescript);
+        assert!(status.success(), "{screen}");
+        screen
+    };
+    let screen = run("xterm");
+    // Bars redrawn in place (erase-line sequences), then the table after them.
+    let bar = screen
+        .find("Api          [")
+        .unwrap_or_else(|| panic!("a progress bar in {screen:?}"));
+    assert!(screen.contains("\u{1b}[2K"), "{screen}");
+    let table = screen
+        .rfind("FUNCTION  ALIAS  DEPLOYMENT")
+        .expect("the final table");
+    assert!(bar < table, "{screen}");
+    assert!(screen.contains("done: stack orders UPDATE_COMPLETE, the deployment succeeded"));
+    // A terminal that can't redraw gets the lines a pipe gets.
+    let dumb = run("dumb");
+    assert!(
+        dumb.contains("stack orders: UPDATE_IN_PROGRESS\r\nApi: d-7KX2M9PQ1 InProgress, 10%"),
+        "{dumb}"
+    );
+    assert!(!dumb.contains("\u{1b}["), "{dumb}");
+}

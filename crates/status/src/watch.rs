@@ -15,7 +15,8 @@ use crate::{render, Error, Format, Watch, EXIT_DEPLOYMENT_FAILED, EXIT_INTERRUPT
 /// How `--watch` shows progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
-    /// Progress bars redrawn in place on standard output (a terminal).
+    /// Progress bars redrawn in place on standard output (a terminal); lines instead where
+    /// `TERM` is unset or `dumb`.
     Bars,
     /// One line per change (a pipe, a file, a CI log).
     Lines,
@@ -34,8 +35,10 @@ pub(crate) async fn run(
 ) -> Result<u8, Error> {
     let interrupt = interrupted();
     tokio::pin!(interrupt);
+    // indicatif draws nothing on a terminal whose TERM is unset or `dumb`: lines there.
+    let drawable = !ProgressDrawTarget::stdout().is_hidden();
     let mut view = match (watch.progress, format) {
-        (Progress::Bars, Format::Table) => View::Bars(Bars::new()),
+        (Progress::Bars, Format::Table) if drawable => View::Bars(Bars::new()),
         _ => View::Lines(BTreeMap::new()),
     };
     let mut discovery: Option<(String, Discovery)> = None;

@@ -458,3 +458,40 @@ fn stop_picks_the_function_and_needs_no_answer_with_yes() {
         "stack `orders` has no gradual function `Nope`; it has: Api, Worker"
     );
 }
+
+#[test]
+fn composite_missing_and_firing_alarms_and_a_missing_group() {
+    let mut world = canary(Stage::Shifting(10));
+    // The group also watches a composite alarm and one that was deleted.
+    let group = world
+        .groups
+        .values_mut()
+        .next()
+        .expect("Api's deployment group");
+    group.alarms.push("orders-Composite".into());
+    group.alarms.push("orders-Deleted".into());
+    world
+        .composite_alarms
+        .insert("orders-Composite".into(), "ALARM".into());
+    let fake = FakeAws::start(vec![world]);
+    let (_, text) = status(&fake, Format::Json);
+    assert_eq!(
+        json(&text)["functions"][0]["deployment"]["alarms"],
+        serde_json::json!([
+            {"name": "orders-ApiErrors", "state": "OK"},
+            {"name": "orders-ApiLatencyP99", "state": "OK"},
+            {"name": "orders-Composite", "state": "ALARM"},
+            {"name": "orders-Deleted", "state": "NOT_FOUND"}
+        ])
+    );
+
+    let mut world = stack("CREATE_IN_PROGRESS", &[scenarios::api()]);
+    world.groups.clear();
+    let fake = FakeAws::start(vec![world]);
+    let (_, table) = status(&fake, Format::Table);
+    assert!(table.contains("no deployment group"), "{table}");
+    let (_, text) = status(&fake, Format::Json);
+    let function = &json(&text)["functions"][0];
+    assert_eq!(function["deploymentGroupExists"], false);
+    assert_eq!(function["deployment"], Value::Null);
+}
