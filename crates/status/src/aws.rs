@@ -2,7 +2,7 @@
 //! SDK's standard retry configuration (from the environment and profile) retries throttling.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -33,8 +33,13 @@ const CREDENTIAL_CODES: [&str; 6] = [
     "InvalidSignatureException",
 ];
 
-/// The four service clients, sharing one configuration.
-#[derive(Debug)]
+/// How many functions are fetched at once: enough that a refresh of a large stack takes a few
+/// round trips, few enough not to run into CodeDeploy's request rate.
+const CONCURRENT_FUNCTIONS: usize = 8;
+
+/// The four service clients, sharing one configuration. Cloning is cheap (the SDK clients and
+/// the cache are shared).
+#[derive(Clone, Debug)]
 pub struct Clients {
     region: String,
     cloudformation: aws_sdk_cloudformation::Client,
@@ -42,7 +47,7 @@ pub struct Clients {
     lambda: aws_sdk_lambda::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     /// Deployment configs don't change under a name; GetDeploymentConfig once per name.
-    schedules: Mutex<BTreeMap<String, Option<Schedule>>>,
+    schedules: Arc<Mutex<BTreeMap<String, Option<Schedule>>>>,
 }
 
 impl Clients {
@@ -83,7 +88,7 @@ impl Clients {
             codedeploy: aws_sdk_codedeploy::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            schedules: Mutex::new(BTreeMap::new()),
+            schedules: Arc::new(Mutex::new(BTreeMap::new())),
         })
     }
 
@@ -169,11 +174,33 @@ impl Clients {
         status: (String, Option<String>),
         discovery: &Discovery,
     ) -> Result<Snapshot, Error> {
-        let mut functions = Vec::with_capacity(discovery.targets.len());
-        for target in &discovery.targets {
-            let observed = self.observe(target).await?;
-            functions.push(FunctionStatus::build(target.clone(), observed));
+        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_FUNCTIONS));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, target) in discovery.targets.iter().cloned().enumerate() {
+            let clients = self.clone();
+            let permits = Arc::clone(&permits);
+            tasks.spawn(async move {
+                // The semaphore is never closed, so acquiring only waits.
+                let _permit = permits.acquire_owned().await.ok();
+                let observed = clients.observe(&target).await;
+                (
+                    index,
+                    observed.map(|observed| FunctionStatus::build(target, observed)),
+                )
+            });
         }
+        let mut slots: Vec<Option<FunctionStatus>> = vec![None; discovery.targets.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (index, function) = joined.map_err(|error| Error::Aws {
+                operation: "a refresh task",
+                message: error.to_string(),
+            })?;
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some(function?);
+            }
+        }
+        // In template order, whatever order the answers came in.
+        let functions = slots.into_iter().flatten().collect();
         Ok(Snapshot {
             stack: stack.to_owned(),
             stack_status: status.0,
