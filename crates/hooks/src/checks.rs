@@ -137,8 +137,12 @@ pub fn require_phase(deployment: &Deployment, expected: Phase) -> Result<(), Che
     Err(reason.into())
 }
 
-/// Reads which stack owns the target function and fails unless the deployment's group belongs
-/// to the same one (both `aws:cloudformation:stack-id` tags equal, or both absent).
+/// Reads which stack owns the target function and fails when the deployment's group provably
+/// belongs to another one: both carry `aws:cloudformation:stack-id`, with different values.
+///
+/// A missing tag on either side is not proof of anything (resources made by hand, or a
+/// resource type CloudFormation does not tag), and failing on it could fail every healthy
+/// deployment, so it is logged as `unverified` and the deployment goes on.
 ///
 /// The installed hooks serve every stack in the account: without this, anyone able to create a
 /// CodeDeploy deployment could point one at another team's function and have the hooks invoke
@@ -205,7 +209,7 @@ pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, Chec
         .and_then(|tag| tag.value())
         .map(str::to_owned);
     let details = json!({"function_stack": stack_id, "deployment_group_stack": group_stack});
-    if group_stack != stack_id {
+    if is_foreign(group_stack.as_deref(), stack_id.as_deref()) {
         let reason = format!(
             "deployment group {}/{} belongs to stack {}, but function {} to stack {}: the hooks \
              only serve deployments made by the stack that owns the function",
@@ -218,16 +222,26 @@ pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, Chec
         deployment.log_with("ownership", "foreign-deployment", &reason, details);
         return Err(reason.into());
     }
-    deployment.log_with(
-        "ownership",
-        "verified",
-        "the deployment group and the function belong to the same stack",
-        details,
-    );
+    let (decision, message) = match (&group_stack, &stack_id) {
+        (Some(_), Some(_)) => (
+            "verified",
+            "the deployment group and the function belong to the same stack",
+        ),
+        _ => (
+            "unverified",
+            "the deployment group or the function carries no stack tag, so their stack can't be compared",
+        ),
+    };
+    deployment.log_with("ownership", decision, message, details);
     Ok(Ownership {
         function_arn,
         stack_id,
     })
+}
+
+/// Two resources provably belong to different stacks.
+fn is_foreign(one: Option<&str>, other: Option<&str>) -> bool {
+    matches!((one, other), (Some(a), Some(b)) if a != b)
 }
 
 /// `arn:aws:lambda:r:a:function:name[:qualifier]` without its qualifier.
@@ -325,7 +339,8 @@ pub async fn wait_until_ready(deployment: &Deployment, version: &str) -> Result<
 }
 
 /// Reads the smoke test configured for the target function; `None` when there is none, or
-/// when its parameter belongs to another stack than the function (logged as `untrusted`). A
+/// when its parameter provably belongs to another stack than the function (both tagged,
+/// differently; logged as `untrusted`). A
 /// parameter that is not a valid smoke test is an error. `SecureString` values are decrypted.
 pub async fn load_smoke_test(
     deployment: &Deployment,
@@ -364,7 +379,7 @@ pub async fn load_smoke_test(
         .into_iter()
         .find(|tag| tag.key == STACK_ID_TAG_KEY)
         .map(|tag| tag.value);
-    if parameter_stack != ownership.stack_id {
+    if is_foreign(parameter_stack.as_deref(), ownership.stack_id.as_deref()) {
         deployment.log_with(
             "smoke-test",
             "untrusted",

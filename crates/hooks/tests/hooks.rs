@@ -1209,6 +1209,40 @@ async fn a_deployment_from_another_stack_is_failed_without_invoking() {
     assert_eq!(only_accepted_report(&aws), "Failed");
 }
 
+/// CloudFormation's stack tag missing on one side proves nothing: a healthy deployment whose
+/// group (or smoke-test parameter) carries no tag must not fail, nor lose its smoke test.
+#[tokio::test]
+async fn untagged_groups_and_parameters_are_unverified_not_failed() {
+    let aws = world().await;
+    aws.add_deployment(
+        "d-1",
+        DeploymentFixture {
+            group_tags: BTreeMap::new(),
+            ..DeploymentFixture::new(appspec(1, 2))
+        },
+    );
+    aws.set_parameter_fixture(
+        SMOKE_TEST,
+        ParameterFixture {
+            value: r#"{"event": {"ping": 1}, "expect": {"never": 1}}"#.into(),
+            secure: false,
+            tags: BTreeMap::new(),
+        },
+    );
+    let (hook, logs) = pre_traffic_hook(&aws).await;
+
+    let report = hook
+        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
+        .await
+        .unwrap();
+
+    assert_eq!(line(&logs, "ownership")["decision"], "unverified");
+    // The untagged smoke test still runs (and its expectation fails this deployment).
+    assert_eq!(aws.requests_to("AmazonSSM.GetParameter").len(), 1);
+    assert_eq!(report.status, Some(Status::Failed), "{}", report.reason);
+    assert_eq!(only_accepted_report(&aws), "Failed");
+}
+
 #[tokio::test]
 async fn an_s3_revision_is_reported_unsupported() {
     let aws = world().await;
