@@ -224,6 +224,15 @@ pub(crate) fn read_smoke_test(
     };
     let event = part("Event");
     let expect = part("Expect");
+    if expect == Some(Value::Null) {
+        // The hooks read `"expect": null` as a configuration mistake and fail every deployment.
+        errors.push(TransformError::new(
+            path.key("Expect"),
+            ErrorKind::invalid(
+                "is null, which no reply can contain: give the JSON the reply must contain, such as {statusCode: 200}",
+            ),
+        ));
+    }
     if errors.len() > before {
         return None;
     }
