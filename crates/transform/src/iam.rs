@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::codedeploy::{group_logical_id, Deployment, APPLICATION_ID};
 use crate::error::Warning;
 use crate::intrinsic::{self, Intrinsic};
+use crate::lambda::is_function;
 use crate::path::TemplatePath;
 use crate::presence::{Conditions, Presence};
 use crate::scope::Scope;
@@ -240,16 +241,6 @@ fn hook_arn(value: &Value, resources: &Map<String, Value>, scope: &Scope<'_>) ->
             }
         }
     }
-}
-
-fn is_function(resources: &Map<String, Value>, id: &str) -> bool {
-    matches!(
-        resources
-            .get(id)
-            .and_then(|r| r.get("Type"))
-            .and_then(Value::as_str),
-        Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
-    )
 }
 
 fn is_arn_attribute(value: &Value) -> bool {

@@ -91,3 +91,17 @@ pub(crate) fn type_takes_any_property(resource_type: &str) -> bool {
 }
 
 pub(crate) const FUNCTION_TYPE: &str = "AWS::Lambda::Function";
+
+/// Whether `id` is a Lambda function of the template, plain or SAM's, such as a hook may be.
+pub(crate) fn is_function(
+    resources: &serde_json::Map<String, serde_json::Value>,
+    id: &str,
+) -> bool {
+    matches!(
+        resources
+            .get(id)
+            .and_then(|r| r.get("Type"))
+            .and_then(serde_json::Value::as_str),
+        Some(FUNCTION_TYPE | "AWS::Serverless::Function")
+    )
+}

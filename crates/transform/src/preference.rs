@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{ErrorKind, TransformError};
 use crate::guard::{self, Guard, SmokeTest};
 use crate::intrinsic::{self, describe, is_intrinsic, is_no_value, Intrinsic};
+use crate::lambda;
 use crate::path::TemplatePath;
 use crate::publish::{not_resolvable, wrong_type};
 use crate::schedule::{self, Meaning, Schedule};
@@ -111,15 +112,7 @@ impl Hook {
     }
 
     fn collect(&mut self, value: &Value, resources: &Map<String, Value>) {
-        let is_function = |id: &str| {
-            matches!(
-                resources
-                    .get(id)
-                    .and_then(|r| r.get("Type"))
-                    .and_then(Value::as_str),
-                Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
-            )
-        };
+        let is_function = |id: &str| lambda::is_function(resources, id);
         let named = match value.as_object().and_then(intrinsic::classify) {
             Some(Intrinsic::Ref("AWS::NoValue")) => return,
             Some(Intrinsic::Function("Fn::If", Value::Array(args))) if args.len() == 3 => {
@@ -535,14 +528,9 @@ impl Reader<'_> {
         }
         let functions: Vec<&str> = self
             .resources
-            .iter()
-            .filter(|(_, r)| {
-                matches!(
-                    r.get("Type").and_then(Value::as_str),
-                    Some("AWS::Lambda::Function" | "AWS::Serverless::Function")
-                )
-            })
-            .map(|(id, _)| id.as_str())
+            .keys()
+            .filter(|id| lambda::is_function(self.resources, id))
+            .map(String::as_str)
             .collect();
         errors.push(TransformError::new(
             path.key("Ref"),
