@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::{TcpListener, TcpStream};
 
 /// A CodeDeploy deployment of one Lambda function.
@@ -315,13 +315,7 @@ impl Drop for FakeAws {
     }
 }
 
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
+use gradual_fake_http::{read_request, write_response, Request};
 
 struct Response {
     status: u16,
@@ -362,83 +356,17 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
         if !response.delay.is_zero() {
             tokio::time::sleep(response.delay).await;
         }
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\ncontent-length: {}\r\nx-amzn-requestid: fake-request\r\n",
+        if !write_response(
+            &mut stream,
             response.status,
-            reason_phrase(response.status),
-            response.body.len()
-        );
-        for (name, value) in &response.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        // One write per response: head and body in separate segments would meet the client's
-        // delayed ACK and add ~40 ms to every call.
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(&response.body);
-        if stream.get_mut().write_all(&bytes).await.is_err() {
+            &response.headers,
+            &response.body,
+        )
+        .await
+        {
             return;
         }
     }
-}
-
-async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = HashMap::new();
-    loop {
-        let mut header = String::new();
-        if stream.read_line(&mut header).await.ok()? == 0 {
-            return None;
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let mut body = Vec::new();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|encoding| encoding.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            let mut size_line = String::new();
-            stream.read_line(&mut size_line).await.ok()?;
-            let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            stream.read_exact(&mut chunk).await.ok()?;
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..size]);
-        }
-    } else {
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|length| length.parse().ok())
-            .unwrap_or(0);
-        body.resize(length, 0);
-        stream.read_exact(&mut body).await.ok()?;
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path.to_owned(), query.to_owned()),
-        None => (target, String::new()),
-    };
-    Some(Request {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    })
 }
 
 fn route(request: &Request, state: &Arc<Mutex<State>>) -> Response {
@@ -1079,20 +1007,5 @@ fn lambda(state: &mut State, request: &Request) -> Response {
             ),
         },
         _ => Response::rest_error(400, "UnknownOperationException", &request.path),
-    }
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Status",
     }
 }

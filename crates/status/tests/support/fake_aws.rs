@@ -16,11 +16,11 @@
 //! other request with each protocol's throttling error.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Clone, Debug, Default)]
@@ -186,12 +186,7 @@ impl FakeAws {
     }
 }
 
-struct Request {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
+use gradual_fake_http::{read_request, write_response, Request};
 
 struct Response {
     status: u16,
@@ -238,58 +233,17 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             route(&request, &mut state)
         };
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\ncontent-length: {}\r\nx-amzn-requestid: fake-request\r\n",
+        if !write_response(
+            &mut stream,
             response.status,
-            response.body.len()
-        );
-        for (name, value) in &response.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(&response.body);
-        if stream.get_mut().write_all(&bytes).await.is_err() {
+            &response.headers,
+            &response.body,
+        )
+        .await
+        {
             return;
         }
     }
-}
-
-async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = HashMap::new();
-    loop {
-        let mut header = String::new();
-        if stream.read_line(&mut header).await.ok()? == 0 {
-            return None;
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|length| length.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await.ok()?;
-    let path = target.split('?').next().unwrap_or_default().to_owned();
-    Some(Request {
-        method,
-        path,
-        headers,
-        body,
-    })
 }
 
 const CLOUDWATCH_PREFIX: &str = "/service/GraniteServiceVersion20100801/operation/";
