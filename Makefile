@@ -53,8 +53,12 @@ demo:
 	@echo "# gradual plan examples/orders-service.yaml"
 	./target/release/gradual plan examples/orders-service.yaml
 
-# Speed and memory against the serde_json floor and aws-sam-translator; prints a table and
-# writes bench/results.json. Not part of `make test`: figures are not assertions.
+# Speed and memory against the serde_json floor (in process and as a process) and
+# aws-sam-translator, cold starts of the Lambda binaries through a local Runtime API, and their
+# stripped sizes (cargo lambda, arm64 and x86_64); prints tables and writes bench/results.json.
+# Not part of `make test`: figures are not assertions. BENCH_ARGS=--no-sizes skips the cargo
+# lambda builds, --quick takes few runs.
+BENCH_ARGS ?=
 .PHONY: bench
 bench: venv
-	$(VENV_BIN)/python bench/run.py
+	$(VENV_BIN)/python bench/run.py $(BENCH_ARGS)

@@ -7,6 +7,9 @@
 //!   serialised (how aws-sam-translator's in-process time is taken).
 //!
 //! They are interleaved run by run, so machine noise hits all alike.
+//!
+//! `gradual-bench TEMPLATE.json RUNS gradual|floor` runs only that one, RUNS
+//! times, and prints nothing: for counting its instructions under callgrind.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -46,6 +49,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let template: Value = serde_json::from_str(black_box(&text))?;
         Ok(serde_json::to_string(&template)?.len())
     };
+    if let Some(which) = args.next() {
+        for _ in 0..runs {
+            match which.as_str() {
+                "gradual" => black_box(gradual()?),
+                "floor" => black_box(floor()?),
+                _ => return Err(format!("unknown measurement {which}").into()),
+            };
+        }
+        return Ok(());
+    }
     // Warm caches and the allocator before measuring.
     for _ in 0..runs.min(5) {
         black_box(gradual()?);
