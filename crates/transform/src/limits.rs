@@ -26,9 +26,45 @@ pub fn check_limits(template: &Value) -> Vec<LimitExceeded> {
     if count > MAX_RESOURCES {
         exceeded.push(LimitExceeded::Resources { count });
     }
-    let bytes = serde_json::to_vec(template).map_or(0, |body| body.len());
+    let mut counter = ByteCount(0);
+    let bytes = match serde_json::to_writer(&mut counter, template) {
+        Ok(()) => counter.0,
+        Err(_) => 0,
+    };
     if bytes > MAX_TEMPLATE_BYTES {
         exceeded.push(LimitExceeded::Size { bytes });
     }
     exceeded
+}
+
+/// Counts what would be written, so the size check doesn't build the whole body a second time.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_size_counted_is_the_size_written() {
+        let padding = "x".repeat(MAX_TEMPLATE_BYTES);
+        let template = json!({"Resources": {}, "Description": padding});
+        let written = serde_json::to_vec(&template).map_or(0, |body| body.len());
+        assert_eq!(
+            check_limits(&template),
+            vec![LimitExceeded::Size { bytes: written }]
+        );
+        assert!(check_limits(&json!({"Resources": {}})).is_empty());
+    }
 }
