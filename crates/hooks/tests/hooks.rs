@@ -5,7 +5,9 @@
 mod support;
 
 use gradual_hooks::aws_config::{self, BehaviorVersion, SdkConfig};
-use gradual_hooks::{checks, Delivery, Deployment, Hook, HookError, Invocation, Phase, Status};
+use gradual_hooks::{
+    checks, Delivery, Deployment, Hook, HookError, Invocation, Phase, Report, Status,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -79,12 +81,17 @@ async fn world() -> FakeAws {
 
 /// The smoke test of `api`, created by its own stack.
 fn set_smoke_test(aws: &FakeAws, value: &str) {
+    set_smoke_test_as(aws, value, false, stack_tags(STACK));
+}
+
+/// The smoke test of `api` as `SecureString` or not, with these tags.
+fn set_smoke_test_as(aws: &FakeAws, value: &str, secure: bool, tags: BTreeMap<String, String>) {
     aws.set_parameter_fixture(
         SMOKE_TEST,
         ParameterFixture {
             value: value.into(),
-            secure: false,
-            tags: stack_tags(STACK),
+            secure,
+            tags,
         },
     );
 }
@@ -112,6 +119,16 @@ where
     let hook = Hook::new(&sdk_config(aws).await, check)
         .with_log_sink(move |line| sink.lock().unwrap().push(line.clone()));
     (hook, logs)
+}
+
+/// The pre-traffic hook handles the standard event with 30 s left, and succeeds to Lambda.
+async fn run_pre_traffic(aws: &FakeAws) -> (Report, Logs) {
+    let (hook, logs) = pre_traffic_hook(aws).await;
+    let report = hook
+        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
+        .await
+        .unwrap();
+    (report, logs)
 }
 
 async fn pre_traffic_hook(aws: &FakeAws) -> (Hook, Logs) {
@@ -157,12 +174,7 @@ fn phases(logs: &Logs) -> Vec<String> {
 #[tokio::test]
 async fn a_healthy_deployment_is_reported_succeeded_once() {
     let aws = world().await;
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Succeeded));
     assert_eq!(report.delivery, Delivery::Reported { attempts: 1 });
@@ -224,12 +236,7 @@ async fn a_target_version_raising_a_function_error_fails_the_deployment() {
                 ..VersionFixture::default()
             },
         );
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(
@@ -250,12 +257,7 @@ async fn an_expectation_mismatch_fails_and_names_the_field() {
         .unwrap()
         .versions
         .insert(2, respond(json!({"ok": false})));
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(
@@ -279,12 +281,7 @@ async fn an_expectation_mismatch_fails_and_names_the_field() {
 async fn get_deployment_server_errors_are_reported_failed() {
     let aws = world().await;
     aws.fail_always("GetDeployment", Fault::status(500));
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(report.reason.contains("GetDeployment"), "{}", report.reason);
@@ -305,12 +302,7 @@ async fn a_throttled_report_is_retried_until_accepted() {
         "PutLifecycleEventHookExecutionStatus",
         Fault::error(400, "ThrottlingException"),
     );
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.delivery, Delivery::Reported { attempts: 2 });
     let attempts = aws.requests_to("PutLifecycleEventHookExecutionStatus");
@@ -389,12 +381,7 @@ async fn a_rejected_report_is_not_retried() {
 async fn an_already_completed_event_is_done() {
     let aws = world().await;
     aws.state().completed.insert(EXECUTION.into());
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.delivery, Delivery::AlreadyCompleted);
     assert_eq!(
@@ -577,12 +564,7 @@ async fn a_version_that_is_not_active_fails_without_being_invoked() {
                 invoke: InvokeBehaviour::Echo,
             },
         );
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(report.reason.contains("State Failed"), "{}", report.reason);
@@ -593,12 +575,7 @@ async fn a_version_that_is_not_active_fails_without_being_invoked() {
 async fn without_a_smoke_test_a_ready_version_passes() {
     let aws = world().await;
     aws.state().parameters.clear();
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Succeeded));
     assert!(aws.requests_to("/invocations").is_empty());
@@ -1053,12 +1030,7 @@ async fn a_two_megabyte_response_is_quoted_in_bounded_excerpts() {
         .unwrap()
         .versions
         .insert(2, respond(huge));
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(report.reason.contains("differs at"), "{}", report.reason);
@@ -1072,20 +1044,13 @@ async fn a_two_megabyte_response_is_quoted_in_bounded_excerpts() {
 #[tokio::test]
 async fn a_secure_string_smoke_test_is_read_decrypted() {
     let aws = world().await;
-    aws.set_parameter_fixture(
-        SMOKE_TEST,
-        ParameterFixture {
-            value: r#"{"event": {"ping": 1}, "expect": {"ok": true}}"#.into(),
-            secure: true,
-            tags: stack_tags(STACK),
-        },
+    set_smoke_test_as(
+        &aws,
+        r#"{"event": {"ping": 1}, "expect": {"ok": true}}"#,
+        true,
+        stack_tags(STACK),
     );
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Succeeded), "{}", report.reason);
     let read = aws.requests_to("AmazonSSM.GetParameter");
@@ -1101,12 +1066,7 @@ async fn a_secure_string_smoke_test_is_read_decrypted() {
 async fn a_null_expect_is_reported_as_a_configuration_mistake() {
     let aws = world().await;
     set_smoke_test(&aws, r#"{"event": {"ping": 1}, "expect": null}"#);
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(
@@ -1153,20 +1113,13 @@ async fn short_timeouts_still_pass_a_healthy_check_and_warn() {
 async fn a_smoke_test_from_another_stack_is_ignored() {
     let aws = world().await;
     // The intruder's parameter would make the hook invoke version 2 with its event, and fail it.
-    aws.set_parameter_fixture(
-        SMOKE_TEST,
-        ParameterFixture {
-            value: r#"{"event": {"steal": true}, "expect": {"never": 1}}"#.into(),
-            secure: false,
-            tags: stack_tags(OTHER_STACK),
-        },
+    set_smoke_test_as(
+        &aws,
+        r#"{"event": {"steal": true}, "expect": {"never": 1}}"#,
+        false,
+        stack_tags(OTHER_STACK),
     );
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Succeeded), "{}", report.reason);
     assert!(aws.requests_to("/invocations").is_empty());
@@ -1190,12 +1143,7 @@ async fn a_deployment_from_another_stack_is_failed_without_invoking() {
             ..DeploymentFixture::new(appspec(1, 2))
         },
     );
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(
@@ -1221,20 +1169,13 @@ async fn untagged_groups_and_parameters_are_unverified_not_failed() {
             ..DeploymentFixture::new(appspec(1, 2))
         },
     );
-    aws.set_parameter_fixture(
-        SMOKE_TEST,
-        ParameterFixture {
-            value: r#"{"event": {"ping": 1}, "expect": {"never": 1}}"#.into(),
-            secure: false,
-            tags: BTreeMap::new(),
-        },
+    set_smoke_test_as(
+        &aws,
+        r#"{"event": {"ping": 1}, "expect": {"never": 1}}"#,
+        false,
+        BTreeMap::new(),
     );
-    let (hook, logs) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, logs) = run_pre_traffic(&aws).await;
 
     assert_eq!(line(&logs, "ownership")["decision"], "unverified");
     // The untagged smoke test still runs (and its expectation fails this deployment).
@@ -1253,12 +1194,7 @@ async fn an_s3_revision_is_reported_unsupported() {
             ..deployment_of(appspec(1, 2))
         },
     );
-    let (hook, _) = pre_traffic_hook(&aws).await;
-
-    let report = hook
-        .handle(event(), invocation(PRE_HOOK, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (report, _) = run_pre_traffic(&aws).await;
 
     assert_eq!(report.status, Some(Status::Failed));
     assert!(
