@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::iam::RolePolicy;
 use crate::preference::{config_logical_id, Alarms, Hook, Preference};
-use crate::presence::Presence;
+use crate::presence::{Conditions, Presence};
 use crate::schedule::Schedule;
 
 /// SAM's logical IDs, so a stack moving from SAM to gradual keeps its resources.
@@ -163,32 +163,29 @@ fn alarm_configuration(deployment: &Deployment<'_>) -> Value {
 }
 
 /// When the shared resource `id` exists: as the template has it, else as [`shared`] will
-/// generate it.
+/// generate it. The structure is returned, not the combined condition's name, so that
+/// implications show; `conditions` learns that name for it.
 pub(crate) fn shared_presence(
     id: &str,
     deployments: &[Deployment<'_>],
     existing: &Map<String, Value>,
+    conditions: &mut Conditions,
 ) -> Presence {
-    match existing.get(id) {
-        Some(resource) => Presence::of_condition(resource.get("Condition")),
-        None => match shared_condition(deployments, existing) {
-            (None, _) => Presence::Always,
-            // The structure, not the combined condition's name, so that implications show.
-            (Some(_), _) => Presence::any(
-                deployments
-                    .iter()
-                    .map(|d| Presence::of_condition(d.condition.as_ref())),
-            ),
-        },
+    if let Some(resource) = existing.get(id) {
+        return Presence::of_condition(resource.get("Condition"));
     }
-}
-
-/// The conditions [`shared`] generates, the combined one last.
-pub(crate) fn shared_conditions(
-    deployments: &[Deployment<'_>],
-    existing: &Map<String, Value>,
-) -> Vec<(String, Value)> {
-    shared_condition(deployments, existing).1
+    let (Some(name), _) = shared_condition(deployments, existing) else {
+        return Presence::Always;
+    };
+    let presence = Presence::any(
+        deployments
+            .iter()
+            .map(|d| Presence::of_condition(d.condition.as_ref())),
+    );
+    if let Some(name) = name.as_str() {
+        conditions.know(presence.clone(), name);
+    }
+    presence
 }
 
 /// The condition of the shared resources gradual generates, and the conditions that defines.

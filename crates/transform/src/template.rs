@@ -129,25 +129,27 @@ pub(crate) fn run(template: Value, ctx: &Context) -> Result<Output, TransformErr
         }))
         .collect();
     let mut conditions = Conditions::default();
-    if let Some((name, _)) = codedeploy::shared_conditions(&all_deployments, resources).last() {
-        let presence =
-            codedeploy::shared_presence(codedeploy::APPLICATION_ID, &all_deployments, resources);
-        conditions.know(presence, name);
-    }
+    let application = codedeploy::shared_presence(
+        codedeploy::APPLICATION_ID,
+        &all_deployments,
+        resources,
+        &mut conditions,
+    );
+    let service_role = codedeploy::shared_presence(
+        codedeploy::SERVICE_ROLE_ID,
+        &all_deployments,
+        resources,
+        &mut conditions,
+    );
     let service_role_policy = iam::service_role_policy(
         &all_deployments,
         resources,
         &scope,
-        &codedeploy::shared_presence(codedeploy::SERVICE_ROLE_ID, &all_deployments, resources),
+        &service_role,
         &mut conditions,
     );
     let shared = codedeploy::shared(&all_deployments, resources, service_role_policy.clone());
-    let hook_grants = iam::hook_grants(
-        &all_deployments,
-        resources,
-        &codedeploy::shared_presence(codedeploy::APPLICATION_ID, &all_deployments, resources),
-        &mut conditions,
-    );
+    let hook_grants = iam::hook_grants(&all_deployments, resources, &application, &mut conditions);
     warnings.extend(hook_grants.warnings.iter().cloned());
     let mut generated_conditions = shared.conditions.clone();
     generated_conditions.extend(conditions.generated);
