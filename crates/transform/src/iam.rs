@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::codedeploy::{group_logical_id, Deployment, APPLICATION_ID};
-use crate::error::Warning;
+use crate::error::{Diagnostics, Warning};
 use crate::intrinsic::{self, Intrinsic};
 use crate::lambda::is_function;
 use crate::path::TemplatePath;
@@ -230,7 +230,7 @@ fn hook_arn(value: &Value, resources: &Map<String, Value>, scope: &Scope<'_>) ->
         Value::String(name) if name.starts_with("arn:") => value.clone(),
         Value::String(name) => json!({"Fn::Sub": format!("{FUNCTION_ARN_PREFIX}{name}")}),
         value => {
-            let mut ignored = Vec::new();
+            let mut ignored = Diagnostics::default();
             match scope.resolve(value, &TemplatePath::root(), &mut ignored) {
                 Value::String(known) if known.starts_with("arn:") => value.clone(),
                 Value::String(known) => json!({"Fn::Sub": format!("{FUNCTION_ARN_PREFIX}{known}")}),

@@ -133,6 +133,11 @@ pub(crate) fn unescape_sub_literals(text: &str) -> String {
     text.replace("${!", "${")
 }
 
+/// The items of `value` when it is a list of exactly `N`.
+pub(crate) fn as_array_of<const N: usize>(value: &Value) -> Option<&[Value; N]> {
+    <&[Value; N]>::try_from(value.as_array()?.as_slice()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ mod refs;
 mod sam;
 mod schedule;
 mod scope;
+mod smoke_test;
 mod suggest;
 mod template;
 

@@ -1,12 +1,11 @@
 //! `AutoPublishAlias` and its companions: which version to publish and which alias to point.
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-use crate::error::{ErrorKind, TransformError};
+use crate::error::{Diagnostics, ErrorKind};
 use crate::intrinsic::{describe, is_intrinsic};
 use crate::path::TemplatePath;
 use crate::scope::Scope;
-use crate::suggest::closest;
 
 /// Lambda's limit on alias names.
 const MAX_ALIAS_LENGTH: usize = 128;
@@ -30,131 +29,116 @@ pub(crate) fn alias_logical_id(function_id: &str, alias_name: &str) -> String {
     )
 }
 
-/// A `NoEcho` value would be written into the output at `path`.
-pub(crate) fn no_echo_written(path: TemplatePath, parameter: &str) -> TransformError {
-    TransformError::new(
-        path,
-        ErrorKind::invalid(format!(
-            "refers to NoEcho parameter `{parameter}`, whose value gradual would have to write into the template in plain text; \
-             use a parameter that is not NoEcho, or a dynamic reference the function resolves itself"
-        )),
-    )
-}
-
 /// Reads the publication properties of a function that has `AutoPublishAlias`. Returns `None`
-/// (with errors pushed) when they can't be used.
+/// (with the problems reported) when they can't be used.
 pub(crate) fn read(
     properties: &Map<String, Value>,
     properties_path: &TemplatePath,
     scope: &Scope<'_>,
-    errors: &mut Vec<TransformError>,
+    diagnostics: &mut Diagnostics,
 ) -> Option<Publication> {
-    let before = errors.len();
+    let path = |key: &str| properties_path.key(key);
     // These are resolved now and written into the output (the alias's name and logical ID,
     // the function's Description), where CloudFormation would show a NoEcho value to anyone.
-    for key in ["AutoPublishAlias", "AutoPublishCodeSha256"] {
-        if let Some(name) = properties.get(key).and_then(|raw| scope.no_echo_in(raw)) {
-            errors.push(no_echo_written(properties_path.key(key), name));
-        }
-    }
-    if errors.len() > before {
-        return None;
-    }
-    let alias_path = properties_path.key("AutoPublishAlias");
-    let alias_name = properties
-        .get("AutoPublishAlias")
-        .and_then(|raw| alias_name(raw, &alias_path, scope, errors));
-
-    let code_sha256 = properties.get("AutoPublishCodeSha256").and_then(|raw| {
-        let path = properties_path.key("AutoPublishCodeSha256");
-        let resolved = scope.resolve(raw, &path, errors);
-        match resolved {
-            Value::String(sha) if !sha.is_empty() => Some(sha),
-            Value::String(_) => {
-                errors.push(TransformError::new(
-                    path,
-                    ErrorKind::invalid("AutoPublishCodeSha256 must not be empty"),
-                ));
-                None
-            }
-            other => {
-                errors.push(not_resolvable(path, raw, &other));
-                None
+    diagnostics.clean(|diagnostics| {
+        for key in ["AutoPublishAlias", "AutoPublishCodeSha256"] {
+            if let Some(name) = properties.get(key).and_then(|raw| scope.no_echo_in(raw)) {
+                diagnostics.error(path(key), ErrorKind::NoEchoWritten(name.to_owned()));
             }
         }
-    });
-
-    let version_description = properties
-        .get("VersionDescription")
-        .and_then(|raw| match raw {
-            Value::String(_) => Some(raw.clone()),
-            _ if is_intrinsic(raw) => Some(raw.clone()),
-            _ => {
-                errors.push(wrong_type(
-                    properties_path.key("VersionDescription"),
-                    "a string",
-                    raw,
-                ));
-                None
-            }
+        Some(())
+    })?;
+    diagnostics.clean(|diagnostics| {
+        let alias_name = properties
+            .get("AutoPublishAlias")
+            .and_then(|raw| alias_name(raw, &path("AutoPublishAlias"), scope, diagnostics));
+        let code_sha256 = properties
+            .get("AutoPublishCodeSha256")
+            .and_then(|raw| code_sha256(raw, &path("AutoPublishCodeSha256"), scope, diagnostics));
+        let version_description = properties.get("VersionDescription").and_then(|raw| {
+            let valid = raw.is_string() || is_intrinsic(raw);
+            expect(
+                valid,
+                raw,
+                path("VersionDescription"),
+                "a string",
+                diagnostics,
+            )
         });
-
-    let version_deletion_policy = properties.get("VersionDeletionPolicy").and_then(|raw| {
-        let path = properties_path.key("VersionDeletionPolicy");
-        deletion_policy(raw, &path, scope, errors)
-    });
-
-    let provisioned_concurrency = properties
-        .get("ProvisionedConcurrencyConfig")
-        .and_then(|raw| {
-            if raw.is_object() {
-                Some(raw.clone())
-            } else {
-                errors.push(wrong_type(
-                    properties_path.key("ProvisionedConcurrencyConfig"),
-                    "an object",
-                    raw,
-                ));
-                None
-            }
+        let version_deletion_policy = properties.get("VersionDeletionPolicy").and_then(|raw| {
+            deletion_policy(raw, &path("VersionDeletionPolicy"), scope, diagnostics)
         });
-
-    if let Some(raw) = properties.get("AutoPublishAliasAllProperties") {
+        let provisioned_concurrency =
+            properties
+                .get("ProvisionedConcurrencyConfig")
+                .and_then(|raw| {
+                    let at = path("ProvisionedConcurrencyConfig");
+                    expect(raw.is_object(), raw, at, "an object", diagnostics)
+                });
         // gradual always hashes every property a version captures; the flag is accepted so
         // templates written for SAM keep working.
-        if !raw.is_boolean() {
-            errors.push(wrong_type(
-                properties_path.key("AutoPublishAliasAllProperties"),
-                "a boolean",
-                raw,
-            ));
+        if let Some(raw) = properties.get("AutoPublishAliasAllProperties") {
+            let at = path("AutoPublishAliasAllProperties");
+            expect(raw.is_boolean(), raw, at, "a boolean", diagnostics);
+        }
+        Some(Publication {
+            alias_name: alias_name?,
+            version_description,
+            version_deletion_policy,
+            provisioned_concurrency,
+            code_sha256,
+        })
+    })
+}
+
+/// `raw` itself when `valid`, else a wrong-type error.
+fn expect(
+    valid: bool,
+    raw: &Value,
+    path: TemplatePath,
+    expected: &'static str,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    if valid {
+        Some(raw.clone())
+    } else {
+        diagnostics.wrong_type(path, expected, raw);
+        None
+    }
+}
+
+fn code_sha256(
+    raw: &Value,
+    path: &TemplatePath,
+    scope: &Scope<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<String> {
+    match scope.resolve(raw, path, diagnostics) {
+        Value::String(sha) if !sha.is_empty() => Some(sha),
+        Value::String(_) => {
+            let message = "AutoPublishCodeSha256 must not be empty";
+            diagnostics.error(path.clone(), ErrorKind::invalid(message));
+            None
+        }
+        other => {
+            diagnostics.not_resolvable(path.clone(), raw, &other);
+            None
         }
     }
-
-    if errors.len() > before {
-        return None;
-    }
-    Some(Publication {
-        alias_name: alias_name?,
-        version_description,
-        version_deletion_policy,
-        provisioned_concurrency,
-        code_sha256,
-    })
 }
 
 fn alias_name(
     raw: &Value,
     path: &TemplatePath,
     scope: &Scope<'_>,
-    errors: &mut Vec<TransformError>,
+    diagnostics: &mut Diagnostics,
 ) -> Option<String> {
-    let resolved = scope.resolve(raw, path, errors);
+    let resolved = scope.resolve(raw, path, diagnostics);
     let Value::String(name) = &resolved else {
         if is_intrinsic(raw) {
-            errors.push(not_resolvable(path.clone(), raw, &resolved));
+            diagnostics.not_resolvable(path.clone(), raw, &resolved);
         } else {
-            errors.push(wrong_type(path.clone(), "a string", raw));
+            diagnostics.wrong_type(path.clone(), "a string", raw);
         }
         return None;
     };
@@ -185,10 +169,10 @@ fn alias_name(
     };
     match problem {
         Some(problem) => {
-            errors.push(TransformError::new(
+            diagnostics.error(
                 path.clone(),
                 ErrorKind::invalid(format!("{problem}{origin}")),
-            ));
+            );
             None
         }
         None => Some(name.clone()),
@@ -199,62 +183,135 @@ fn deletion_policy(
     raw: &Value,
     path: &TemplatePath,
     scope: &Scope<'_>,
-    errors: &mut Vec<TransformError>,
+    diagnostics: &mut Diagnostics,
 ) -> Option<&'static str> {
     const POLICIES: [&str; 2] = ["Delete", "Retain"];
-    match scope.resolve(raw, path, errors) {
+    match scope.resolve(raw, path, diagnostics) {
         Value::String(policy) => {
-            match POLICIES.iter().find(|p| **p == policy) {
-                Some(policy) => Some(policy),
-                None => {
-                    errors.push(TransformError::new(
-                    path.clone(),
-                    ErrorKind::InvalidValue {
-                        message: format!("VersionDeletionPolicy must be `Delete` or `Retain`, found `{policy}`"),
-                        suggestion: closest(&policy, &POLICIES).map(str::to_owned),
-                    },
-                ));
-                    None
-                }
+            let known = POLICIES.iter().find(|p| **p == policy).copied();
+            if known.is_none() {
+                let message =
+                    format!("VersionDeletionPolicy must be `Delete` or `Retain`, found `{policy}`");
+                let kind = ErrorKind::not_one_of(message, &policy, &POLICIES);
+                diagnostics.error(path.clone(), kind);
             }
+            known
         }
         resolved if is_intrinsic(raw) => {
-            errors.push(not_resolvable(path.clone(), raw, &resolved));
+            diagnostics.not_resolvable(path.clone(), raw, &resolved);
             None
         }
         _ => {
-            errors.push(wrong_type(path.clone(), "`Delete` or `Retain`", raw));
+            diagnostics.wrong_type(path.clone(), "`Delete` or `Retain`", raw);
             None
         }
     }
 }
 
-pub(crate) fn wrong_type(
-    path: TemplatePath,
-    expected: &'static str,
-    found: &Value,
-) -> TransformError {
-    TransformError::new(
-        path,
-        ErrorKind::WrongType {
-            expected,
-            found: describe(found),
-        },
-    )
+/// The resource attributes a function's version and alias take from it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attributes {
+    pub condition: Option<Value>,
+    pub deletion_policy: Option<Value>,
+    pub update_replace_policy: Option<Value>,
 }
 
-/// An intrinsic the transform needed to evaluate but could not.
-pub(crate) fn not_resolvable(path: TemplatePath, raw: &Value, resolved: &Value) -> TransformError {
-    let found = if raw == resolved {
-        format!("{}, which only CloudFormation can evaluate", describe(raw))
-    } else {
-        format!("{} that resolves to {}", describe(raw), describe(resolved))
-    };
-    TransformError::new(
-        path,
-        ErrorKind::invalid(format!(
-            "must be known when the template is transformed: a literal, or a Ref to a parameter, \
-             Fn::Sub, Fn::FindInMap or Fn::If over known values; found {found}"
-        )),
-    )
+impl Attributes {
+    pub(crate) fn of(resource: &Value) -> Self {
+        Self {
+            condition: resource.get("Condition").cloned(),
+            deletion_policy: resource.get("DeletionPolicy").cloned(),
+            update_replace_policy: resource.get("UpdateReplacePolicy").cloned(),
+        }
+    }
+}
+
+/// The `AWS::Lambda::Version` publishing `function_id`'s code and configuration.
+///
+/// Retained unless asked otherwise: CodeDeploy rolls back to the previous version, and an
+/// alias may still point at it while the stack updates.
+pub(crate) fn version(
+    function_id: &str,
+    publication: &Publication,
+    attributes: &Attributes,
+) -> Value {
+    let mut version = Map::new();
+    version.insert("Type".into(), "AWS::Lambda::Version".into());
+    if let Some(condition) = &attributes.condition {
+        version.insert("Condition".into(), condition.clone());
+    }
+    let deletion_policy = publication
+        .version_deletion_policy
+        .map(Value::from)
+        .or_else(|| {
+            attributes
+                .deletion_policy
+                .clone()
+                .filter(|p| p == "Delete" || p == "Retain")
+        })
+        .unwrap_or_else(|| Value::from("Retain"));
+    version.insert("DeletionPolicy".into(), deletion_policy);
+    if let Some(policy) = &attributes.update_replace_policy {
+        version.insert("UpdateReplacePolicy".into(), policy.clone());
+    }
+    let mut properties = Map::new();
+    properties.insert("FunctionName".into(), json!({"Ref": function_id}));
+    if let Some(description) = &publication.version_description {
+        properties.insert("Description".into(), description.clone());
+    }
+    version.insert("Properties".into(), Value::Object(properties));
+    Value::Object(version)
+}
+
+/// How an alias is tied to the deployment around it.
+#[derive(Debug, Default)]
+pub(crate) struct AliasWiring {
+    /// What the alias update must wait for: it is what starts the deployment.
+    pub depends_on: Vec<String>,
+    /// The `CodeDeployLambdaAliasUpdate` policy, when CodeDeploy shifts the traffic.
+    pub update_policy: Option<Value>,
+    /// A description that waits on resources `DependsOn` can't name.
+    pub description: Option<Value>,
+}
+
+/// The `AWS::Lambda::Alias` pointing at `version_id`.
+pub(crate) fn alias(
+    function_id: &str,
+    version_id: &str,
+    publication: &Publication,
+    attributes: &Attributes,
+    wiring: AliasWiring,
+) -> Value {
+    let mut alias = Map::new();
+    alias.insert("Type".into(), "AWS::Lambda::Alias".into());
+    if let Some(condition) = &attributes.condition {
+        alias.insert("Condition".into(), condition.clone());
+    }
+    if let Some(policy) = &attributes.deletion_policy {
+        alias.insert("DeletionPolicy".into(), policy.clone());
+    }
+    if let Some(policy) = &attributes.update_replace_policy {
+        alias.insert("UpdateReplacePolicy".into(), policy.clone());
+    }
+    if !wiring.depends_on.is_empty() {
+        alias.insert("DependsOn".into(), json!(wiring.depends_on));
+    }
+    if let Some(policy) = wiring.update_policy {
+        alias.insert("UpdatePolicy".into(), policy);
+    }
+    let mut properties = Map::new();
+    properties.insert("Name".into(), Value::String(publication.alias_name.clone()));
+    properties.insert("FunctionName".into(), json!({"Ref": function_id}));
+    properties.insert(
+        "FunctionVersion".into(),
+        json!({"Fn::GetAtt": [version_id, "Version"]}),
+    );
+    if let Some(config) = &publication.provisioned_concurrency {
+        properties.insert("ProvisionedConcurrencyConfig".into(), config.clone());
+    }
+    if let Some(description) = wiring.description {
+        properties.insert("Description".into(), description);
+    }
+    alias.insert("Properties".into(), Value::Object(properties));
+    Value::Object(alias)
 }

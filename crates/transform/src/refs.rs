@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorKind, TransformError};
+use crate::error::{Diagnostics, ErrorKind};
 use crate::intrinsic::{self, Intrinsic};
 use crate::path::{Crumb, TemplatePath};
 
@@ -14,8 +14,17 @@ pub(crate) enum Member {
     Version,
 }
 
-/// What to do with one `<Function>.<Member>` reference.
-pub(crate) enum Target {
+impl Member {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Alias => "Alias",
+            Self::Version => "Version",
+        }
+    }
+}
+
+/// What one `<Function>.<Member>` reference becomes.
+pub(crate) enum Rewrite {
     /// Not a reference gradual owns: leave it for CloudFormation.
     Keep,
     /// Rewrite to this logical ID.
@@ -43,22 +52,22 @@ fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
 pub(crate) fn rewrite(
     value: &mut Value,
     path: &TemplatePath,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
-    walk(value, Crumb::At(path), target, errors);
+    walk(value, Crumb::At(path), rewrite_to, diagnostics);
 }
 
 fn walk(
     value: &mut Value,
     path: Crumb<'_>,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
     match value {
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                walk(item, path.index(i), target, errors);
+                walk(item, path.index(i), rewrite_to, diagnostics);
             }
         }
         Value::Object(object) => {
@@ -72,13 +81,13 @@ fn walk(
                 Intrinsic::Condition(_) => "",
             });
             match kind {
-                Some("Ref") => rewrite_ref(object, path, target, errors),
-                Some("Fn::GetAtt") => rewrite_get_att(object, path, target, errors),
-                Some("Fn::Sub") => rewrite_sub(object, path, target, errors),
+                Some("Ref") => rewrite_ref(object, path, rewrite_to, diagnostics),
+                Some("Fn::GetAtt") => rewrite_get_att(object, path, rewrite_to, diagnostics),
+                Some("Fn::Sub") => rewrite_sub(object, path, rewrite_to, diagnostics),
                 _ => {}
             }
             for (key, item) in object.iter_mut() {
-                walk(item, path.key(key), target, errors);
+                walk(item, path.key(key), rewrite_to, diagnostics);
             }
         }
         _ => {}
@@ -88,15 +97,15 @@ fn walk(
 fn resolve_one(
     dotted: &str,
     path: Crumb<'_>,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) -> Option<(String, Option<String>)> {
     let (function, member, attribute) = split_reference(dotted)?;
-    match target(function, member) {
-        Target::Keep => None,
-        Target::To(id) => Some((id, attribute.map(str::to_owned))),
-        Target::Error(kind) => {
-            errors.push(TransformError::new(path.to_path(), kind));
+    match rewrite_to(function, member) {
+        Rewrite::Keep => None,
+        Rewrite::To(id) => Some((id, attribute.map(str::to_owned))),
+        Rewrite::Error(kind) => {
+            diagnostics.error(path.to_path(), kind);
             None
         }
     }
@@ -105,13 +114,13 @@ fn resolve_one(
 fn rewrite_ref(
     object: &mut Map<String, Value>,
     path: Crumb<'_>,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
     let Some(Value::String(name)) = object.get("Ref") else {
         return;
     };
-    if let Some((id, None)) = resolve_one(name, path.key("Ref"), target, errors) {
+    if let Some((id, None)) = resolve_one(name, path.key("Ref"), rewrite_to, diagnostics) {
         object.insert("Ref".to_owned(), Value::String(id));
     }
 }
@@ -119,8 +128,8 @@ fn rewrite_ref(
 fn rewrite_get_att(
     object: &mut Map<String, Value>,
     path: Crumb<'_>,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
     // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same.
     let dotted = match object.get("Fn::GetAtt") {
@@ -134,7 +143,7 @@ fn rewrite_get_att(
         _ => return,
     };
     if let Some((id, Some(attribute))) =
-        resolve_one(&dotted, path.key("Fn::GetAtt"), target, errors)
+        resolve_one(&dotted, path.key("Fn::GetAtt"), rewrite_to, diagnostics)
     {
         object.insert(
             "Fn::GetAtt".to_owned(),
@@ -146,8 +155,8 @@ fn rewrite_get_att(
 fn rewrite_sub(
     object: &mut Map<String, Value>,
     path: Crumb<'_>,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
     let sub_path = path.key("Fn::Sub");
     let first = sub_path.index(0);
@@ -160,7 +169,7 @@ fn rewrite_sub(
         _ => return,
     };
     let rewritten = intrinsic::map_sub_variables(text, |variable| {
-        let (id, attribute) = resolve_one(variable, text_path, target, errors)?;
+        let (id, attribute) = resolve_one(variable, text_path, rewrite_to, diagnostics)?;
         Some(match attribute {
             Some(attribute) => format!("${{{id}.{attribute}}}"),
             None => format!("${{{id}}}"),
@@ -174,14 +183,14 @@ fn rewrite_sub(
 pub(crate) fn rewrite_depends_on(
     resource: &mut Map<String, Value>,
     path: &TemplatePath,
-    target: &dyn Fn(&str, Member) -> Target,
-    errors: &mut Vec<TransformError>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
 ) {
     let root = Crumb::At(path);
     let depends_path = root.key("DependsOn");
     let mut rewrite_name = |name: &mut Value, at: Crumb<'_>| {
         if let Value::String(text) = name {
-            if let Some((id, None)) = resolve_one(text, at, target, errors) {
+            if let Some((id, None)) = resolve_one(text, at, rewrite_to, diagnostics) {
                 *text = id;
             }
         }
@@ -241,12 +250,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn target(function: &str, member: Member) -> Target {
+    fn rewrite_to(function: &str, member: Member) -> Rewrite {
         match (function, member) {
-            ("Fn", Member::Alias) => Target::To("FnAliaslive".into()),
-            ("Fn", Member::Version) => Target::To("FnVersion0123456789".into()),
-            ("Plain", _) => Target::Error(ErrorKind::invalid("no alias")),
-            _ => Target::Keep,
+            ("Fn", Member::Alias) => Rewrite::To("FnAliaslive".into()),
+            ("Fn", Member::Version) => Rewrite::To("FnVersion0123456789".into()),
+            ("Plain", _) => Rewrite::Error(ErrorKind::invalid("no alias")),
+            _ => Rewrite::Keep,
         }
     }
 
@@ -260,9 +269,14 @@ mod tests {
             "e": {"Fn::Sub": ["${Fn.Alias}", {"X": {"Ref": "Fn.Version"}}]},
             "f": {"Ref": "Other.Alias"},
         });
-        let mut errors = Vec::new();
-        rewrite(&mut value, &TemplatePath::root(), &target, &mut errors);
-        assert!(errors.is_empty());
+        let mut diagnostics = Diagnostics::default();
+        rewrite(
+            &mut value,
+            &TemplatePath::root(),
+            &rewrite_to,
+            &mut diagnostics,
+        );
+        assert!(diagnostics.finish().is_ok());
         assert_eq!(
             value,
             json!({
@@ -279,14 +293,13 @@ mod tests {
     #[test]
     fn unsatisfiable_references_are_located() {
         let mut value = json!({"x": [{"Ref": "Plain.Alias"}]});
-        let mut errors = Vec::new();
-        rewrite(
-            &mut value,
-            &TemplatePath::root().key("Outputs"),
-            &target,
-            &mut errors,
-        );
+        let mut diagnostics = Diagnostics::default();
+        let outputs = TemplatePath::root().key("Outputs");
+        rewrite(&mut value, &outputs, &rewrite_to, &mut diagnostics);
+        let errors = diagnostics
+            .finish()
+            .expect_err("one unsatisfiable reference");
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].path.to_string(), "Outputs.x[0].Ref");
+        assert_eq!(errors.as_slice()[0].path.to_string(), "Outputs.x[0].Ref");
     }
 }

@@ -3,18 +3,16 @@
 //! leaves them as they are, except to generate the deployment configs for schedules SAM passed
 //! through by name, and to give their hooks least-privilege permissions.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 
-use crate::codedeploy::{APPLICATION_ID, SERVICE_ROLE_ID};
-use crate::error::TransformError;
+use crate::codedeploy::{Deployment, APPLICATION_ID, SERVICE_ROLE_ID};
+use crate::error::Diagnostics;
 use crate::iam::RolePolicy;
 use crate::intrinsic::{self, Intrinsic};
 use crate::path::TemplatePath;
-use crate::preference::{config_name, Alarms, Hook, Preference, ROLLBACK_EVENTS};
-use crate::schedule::Schedule;
-use crate::scope::as_array_of;
+use crate::preference::{
+    adopt_deployment_type, Alarms, DeploymentType, Hook, Preference, ROLLBACK_EVENTS,
+};
 
 /// A deployment SAM generated: an alias whose update policy names a deployment group of SAM's
 /// application.
@@ -29,10 +27,21 @@ pub(crate) struct Adopted {
     pub config_name: Option<Value>,
 }
 
-pub(crate) fn adopt(
-    resources: &Map<String, Value>,
-    errors: &mut Vec<TransformError>,
-) -> Vec<Adopted> {
+impl Adopted {
+    /// The deployment as the shared resources and hook policies see it.
+    pub(crate) fn deployment(&self) -> Deployment<'_> {
+        Deployment {
+            function_id: &self.function_id,
+            preference: &self.preference,
+            condition: self.condition.clone(),
+            tags: None,
+            version_id: "",
+            function_condition: self.condition.clone(),
+        }
+    }
+}
+
+pub(crate) fn adopt(resources: &Map<String, Value>, diagnostics: &mut Diagnostics) -> Vec<Adopted> {
     let mut adopted = Vec::new();
     for (alias_id, alias) in resources {
         if alias.get("Type").and_then(Value::as_str) != Some("AWS::Lambda::Alias") {
@@ -59,13 +68,16 @@ pub(crate) fn adopt(
         let config_path = TemplatePath::resource(group_id)
             .key("Properties")
             .key("DeploymentConfigName");
-        let mut generated = BTreeMap::new();
         let original_config = group
             .pointer("/Properties/DeploymentConfigName")
             .cloned()
             .unwrap_or(Value::Null);
-        let config_name =
-            generate_schedules(&original_config, &config_path, &mut generated, errors);
+        // SAM passes a `Type` it doesn't know through as the config name; where that name is
+        // one of gradual's schedules, the group points at the generated config instead.
+        let DeploymentType {
+            config_name,
+            generated,
+        } = adopt_deployment_type(&original_config, &config_path, diagnostics);
         let hook = |key: &str| {
             policy
                 .get(key)
@@ -107,34 +119,6 @@ fn ref_target(value: Option<&Value>) -> Option<&str> {
     match value?.as_object().and_then(intrinsic::classify)? {
         Intrinsic::Ref(target) => Some(target),
         _ => None,
-    }
-}
-
-/// SAM passes a `Type` it doesn't know through as the config name; where that name is one of
-/// gradual's schedules, point at the generated config instead.
-fn generate_schedules(
-    value: &Value,
-    path: &TemplatePath,
-    generated: &mut BTreeMap<String, Schedule>,
-    errors: &mut Vec<TransformError>,
-) -> Value {
-    match value {
-        Value::String(name) => config_name(name, path, generated, errors).0,
-        Value::Object(object) => match intrinsic::classify(object) {
-            Some(Intrinsic::Function("Fn::If", args)) => match as_array_of::<3>(args) {
-                Some([condition, when_true, when_false]) => {
-                    let if_path = path.key("Fn::If");
-                    json!({"Fn::If": [
-                        condition,
-                        generate_schedules(when_true, &if_path.index(1), generated, errors),
-                        generate_schedules(when_false, &if_path.index(2), generated, errors),
-                    ]})
-                }
-                None => value.clone(),
-            },
-            _ => value.clone(),
-        },
-        _ => value.clone(),
     }
 }
 

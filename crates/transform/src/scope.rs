@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorKind, TransformError};
-use crate::intrinsic::{self, Intrinsic};
+use crate::error::{Diagnostics, ErrorKind};
+use crate::intrinsic::{self, as_array_of, Intrinsic};
 use crate::path::{Crumb, TemplatePath};
 use crate::Context;
 
@@ -132,9 +132,9 @@ impl<'t> Scope<'t> {
         &self,
         value: &Value,
         path: &TemplatePath,
-        errors: &mut Vec<TransformError>,
+        diagnostics: &mut Diagnostics,
     ) -> Value {
-        self.resolve_with(value, path, true, errors)
+        self.resolve_with(value, path, true, diagnostics)
     }
 
     /// Like [`Scope::resolve`], but every `Fn::If` stays for CloudFormation to decide, with its
@@ -144,9 +144,9 @@ impl<'t> Scope<'t> {
         &self,
         value: &Value,
         path: &TemplatePath,
-        errors: &mut Vec<TransformError>,
+        diagnostics: &mut Diagnostics,
     ) -> Value {
-        self.resolve_with(value, path, false, errors)
+        self.resolve_with(value, path, false, diagnostics)
     }
 
     fn resolve_with(
@@ -154,13 +154,13 @@ impl<'t> Scope<'t> {
         value: &Value,
         path: &TemplatePath,
         decide_conditions: bool,
-        errors: &mut Vec<TransformError>,
+        diagnostics: &mut Diagnostics,
     ) -> Value {
         let mut walk = Walk {
             missing: BTreeSet::new(),
             decide_conditions,
         };
-        self.resolve_at(value, Crumb::At(path), 0, &mut walk, errors)
+        self.resolve_at(value, Crumb::At(path), 0, &mut walk, diagnostics)
     }
 
     fn resolve_at(
@@ -169,7 +169,7 @@ impl<'t> Scope<'t> {
         path: Crumb<'_>,
         depth: usize,
         walk: &mut Walk,
-        errors: &mut Vec<TransformError>,
+        diagnostics: &mut Diagnostics,
     ) -> Value {
         if depth > MAX_DEPTH {
             return value.clone();
@@ -179,7 +179,9 @@ impl<'t> Scope<'t> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.resolve_at(item, path.index(i), depth + 1, walk, errors))
+                    .map(|(i, item)| {
+                        self.resolve_at(item, path.index(i), depth + 1, walk, diagnostics)
+                    })
                     .collect(),
             ),
             Value::Object(object) => match intrinsic::classify(object) {
@@ -187,10 +189,10 @@ impl<'t> Scope<'t> {
                     Lookup::Known(known) => known,
                     Lookup::Missing => {
                         if walk.missing.insert(name.to_owned()) {
-                            errors.push(TransformError::new(
+                            diagnostics.error(
                                 path.key("Ref").to_path(),
                                 ErrorKind::ParameterWithoutValue(name.to_owned()),
-                            ));
+                            );
                         }
                         value.clone()
                     }
@@ -202,10 +204,16 @@ impl<'t> Scope<'t> {
                         if let Some((index, branch)) = self.decided_branch(args, depth) {
                             let function_path = path.key(name);
                             let branch_path = function_path.index(index);
-                            return self.resolve_at(branch, branch_path, depth + 1, walk, errors);
+                            return self.resolve_at(
+                                branch,
+                                branch_path,
+                                depth + 1,
+                                walk,
+                                diagnostics,
+                            );
                         }
                     }
-                    let args = self.resolve_at(args, path.key(name), depth + 1, walk, errors);
+                    let args = self.resolve_at(args, path.key(name), depth + 1, walk, diagnostics);
                     self.apply(name, args)
                 }
                 Some(Intrinsic::Condition(_)) | None => Value::Object(
@@ -213,7 +221,7 @@ impl<'t> Scope<'t> {
                         .iter()
                         .map(|(key, item)| {
                             let item =
-                                self.resolve_at(item, path.key(key), depth + 1, walk, errors);
+                                self.resolve_at(item, path.key(key), depth + 1, walk, diagnostics);
                             (key.clone(), item)
                         })
                         .collect(),
@@ -343,7 +351,7 @@ impl<'t> Scope<'t> {
             Intrinsic::Condition(name) => self.condition(name, depth),
             Intrinsic::Function("Fn::Equals", args) => {
                 let [left, right] = as_array_of::<2>(args)?;
-                let mut ignored = Vec::new();
+                let mut ignored = Diagnostics::default();
                 let root = TemplatePath::root();
                 let mut walk = Walk {
                     missing: BTreeSet::new(),
@@ -486,9 +494,4 @@ fn split(args: &Value) -> Option<Value> {
     Some(Value::Array(
         text.split(separator.as_str()).map(Value::from).collect(),
     ))
-}
-
-/// The items of `value` when it is a list of exactly `N`.
-pub(crate) fn as_array_of<const N: usize>(value: &Value) -> Option<&[Value; N]> {
-    <&[Value; N]>::try_from(value.as_array()?.as_slice()).ok()
 }
