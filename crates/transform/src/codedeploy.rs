@@ -265,31 +265,10 @@ pub(crate) fn shared(
         ));
     }
     if needs_role && !existing.contains_key(SERVICE_ROLE_ID) {
-        let mut properties = Map::new();
-        properties.insert(
-            "AssumeRolePolicyDocument".into(),
-            json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Action": ["sts:AssumeRole"],
-                    "Effect": "Allow",
-                    "Principal": {"Service": ["codedeploy.amazonaws.com"]}
-                }]
-            }),
-        );
-        properties.insert(
-            "ManagedPolicyArns".into(),
-            json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}]),
-        );
-        if let Some(policy) = service_role_policy {
-            properties.insert("Policies".into(), policy.list());
-        }
-        if let Some(tags) = &tags {
-            properties.insert("Tags".into(), tags.clone());
-        }
+        let properties = service_role_properties(service_role_policy, tags.as_ref());
         resources.push((
             SERVICE_ROLE_ID.to_owned(),
-            with_condition("AWS::IAM::Role", Value::Object(properties)),
+            with_condition("AWS::IAM::Role", properties),
         ));
     }
     let mut schedules: BTreeMap<String, Schedule> = BTreeMap::new();
@@ -318,6 +297,34 @@ pub(crate) fn shared(
         resources,
         conditions,
     }
+}
+
+/// CodeDeploy's service role: Lambda's limited managed policy, and the inline policy for the
+/// deployments' hooks and triggers.
+fn service_role_properties(policy: Option<RolePolicy>, tags: Option<&Value>) -> Value {
+    let mut properties = Map::new();
+    properties.insert(
+        "AssumeRolePolicyDocument".into(),
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Action": ["sts:AssumeRole"],
+                "Effect": "Allow",
+                "Principal": {"Service": ["codedeploy.amazonaws.com"]}
+            }]
+        }),
+    );
+    properties.insert(
+        "ManagedPolicyArns".into(),
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}]),
+    );
+    if let Some(policy) = policy {
+        properties.insert("Policies".into(), policy.list());
+    }
+    if let Some(tags) = tags {
+        properties.insert("Tags".into(), tags.clone());
+    }
+    Value::Object(properties)
 }
 
 /// A config for `schedule`. No `DeploymentConfigName`: every property forces replacement, and

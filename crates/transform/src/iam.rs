@@ -280,12 +280,9 @@ struct Served<'d, 'p> {
     path: TemplatePath,
 }
 
-pub(crate) fn hook_grants(
-    deployments: &[Deployment<'_>],
-    resources: &Map<String, Value>,
-    application: &Presence,
-    conditions: &mut Conditions,
-) -> HookGrants {
+/// Every hook function of the template, with the deployments it serves, in the order first
+/// named.
+fn served_hooks<'d, 'p>(deployments: &'d [Deployment<'p>]) -> Vec<Served<'d, 'p>> {
     let mut served: Vec<Served<'_, '_>> = Vec::new();
     for deployment in deployments {
         let hooks = [
@@ -322,6 +319,16 @@ pub(crate) fn hook_grants(
             }
         }
     }
+    served
+}
+
+pub(crate) fn hook_grants(
+    deployments: &[Deployment<'_>],
+    resources: &Map<String, Value>,
+    application: &Presence,
+    conditions: &mut Conditions,
+) -> HookGrants {
+    let served = served_hooks(deployments);
     let mut grants = HookGrants {
         policies: Vec::new(),
         policies_by_function: BTreeMap::new(),

@@ -381,73 +381,7 @@ impl Plan {
                 );
                 continue;
             };
-            let _ = writeln!(out, "  deployment config  {}", d.config);
-            let mut step = 1;
-            if let Some(hook) = &d.pre_traffic {
-                let _ = writeln!(out, "  {step}. BeforeAllowTraffic hook {hook} (must report within {HOOK_TIMEOUT_MINUTES} minutes)");
-                if let Some((event, expect)) = &d.smoke_test {
-                    let _ = writeln!(
-                        out,
-                        "       smoke test: invoke the new version with {}, expect {}",
-                        excerpt(event),
-                        excerpt(expect)
-                    );
-                }
-                step += 1;
-            }
-            match d.schedule {
-                Some(schedule) => {
-                    let _ = writeln!(
-                        out,
-                        "  {step}. shift traffic to the new version over {}:",
-                        minutes(schedule.shifting_minutes())
-                    );
-                    let _ = writeln!(out, "       minute  new version");
-                    for (minute, percent) in schedule.steps() {
-                        let _ = writeln!(out, "       {minute:>6}  {percent:>10}%");
-                    }
-                }
-                None => {
-                    let _ = writeln!(out, "  {step}. shift traffic as deployment config {} says (not known until deploy)", d.config);
-                }
-            }
-            step += 1;
-            if let Some(hook) = &d.post_traffic {
-                let _ = writeln!(out, "  {step}. AfterAllowTraffic hook {hook} (must report within {HOOK_TIMEOUT_MINUTES} minutes)");
-            }
-            if let Some(total) = longest_minutes(d) {
-                let _ = writeln!(
-                    out,
-                    "  at most            {}, hooks included",
-                    minutes(total)
-                );
-            }
-            if d.alarms.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  alarms             none: only failed hooks and manual stops roll back"
-                );
-            } else {
-                let state = if d.alarms_enabled {
-                    "watched"
-                } else {
-                    "ignored: IgnoreAlarms"
-                };
-                let names: Vec<String> = d
-                    .alarms
-                    .iter()
-                    .map(|a| match a.guard {
-                        true => format!("{} [guard]", a.name),
-                        false => a.name.clone(),
-                    })
-                    .collect();
-                let _ = writeln!(out, "  alarms ({state})  {}", names.join(", "));
-            }
-            if d.rollback_events.is_empty() {
-                let _ = writeln!(out, "  rollback           off: a failed deployment leaves the alias where it stopped");
-            } else {
-                let _ = writeln!(out, "  rolls back on      {}", d.rollback_events.join(", "));
-            }
+            deployment_text(d, &mut out);
             out.push('\n');
         }
         if self.functions.is_empty() {
@@ -457,6 +391,87 @@ impl Plan {
             let _ = writeln!(out, "note: {fact}");
         }
         out
+    }
+}
+
+/// One deployment's steps, limits, alarms and rollback, as `to_text` prints them.
+fn deployment_text(d: &DeploymentPlan, out: &mut String) {
+    let _ = writeln!(out, "  deployment config  {}", d.config);
+    let mut step = 1;
+    if let Some(hook) = &d.pre_traffic {
+        let _ = writeln!(out, "  {step}. BeforeAllowTraffic hook {hook} (must report within {HOOK_TIMEOUT_MINUTES} minutes)");
+        if let Some((event, expect)) = &d.smoke_test {
+            let _ = writeln!(
+                out,
+                "       smoke test: invoke the new version with {}, expect {}",
+                excerpt(event),
+                excerpt(expect)
+            );
+        }
+        step += 1;
+    }
+    match d.schedule {
+        Some(schedule) => {
+            let _ = writeln!(
+                out,
+                "  {step}. shift traffic to the new version over {}:",
+                minutes(schedule.shifting_minutes())
+            );
+            let _ = writeln!(out, "       minute  new version");
+            for (minute, percent) in schedule.steps() {
+                let _ = writeln!(out, "       {minute:>6}  {percent:>10}%");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  {step}. shift traffic as deployment config {} says (not known until deploy)",
+                d.config
+            );
+        }
+    }
+    step += 1;
+    if let Some(hook) = &d.post_traffic {
+        let _ = writeln!(out, "  {step}. AfterAllowTraffic hook {hook} (must report within {HOOK_TIMEOUT_MINUTES} minutes)");
+    }
+    if let Some(total) = longest_minutes(d) {
+        let _ = writeln!(
+            out,
+            "  at most            {}, hooks included",
+            minutes(total)
+        );
+    }
+    alarms_text(d, out);
+    if d.rollback_events.is_empty() {
+        let _ = writeln!(
+            out,
+            "  rollback           off: a failed deployment leaves the alias where it stopped"
+        );
+    } else {
+        let _ = writeln!(out, "  rolls back on      {}", d.rollback_events.join(", "));
+    }
+}
+fn alarms_text(d: &DeploymentPlan, out: &mut String) {
+    if d.alarms.is_empty() {
+        let _ = writeln!(
+            out,
+            "  alarms             none: only failed hooks and manual stops roll back"
+        );
+    } else {
+        let state = if d.alarms_enabled {
+            "watched"
+        } else {
+            "ignored: IgnoreAlarms"
+        };
+        let names: Vec<String> = d
+            .alarms
+            .iter()
+            .map(|a| match a.guard {
+                true => format!("{} [guard]", a.name),
+                false => a.name.clone(),
+            })
+            .collect();
+        let _ = writeln!(out, "  alarms ({state})  {}", names.join(", "));
     }
 }
 

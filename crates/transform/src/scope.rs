@@ -230,7 +230,10 @@ impl<'t> Scope<'t> {
             scalar => scalar.clone(),
         }
     }
+}
 
+/// Evaluating the intrinsics and conditions whose inputs are known.
+impl Scope<'_> {
     /// Evaluates one intrinsic whose arguments are already resolved, or rebuilds it as is.
     fn apply(&self, name: &str, args: Value) -> Value {
         let evaluated = match name {
