@@ -8,7 +8,7 @@ pub(crate) fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str>
         .iter()
         .map(|candidate| {
             (
-                edit_distance(&lowered, &candidate.to_ascii_lowercase()),
+                strsim::levenshtein(&lowered, &candidate.to_ascii_lowercase()),
                 *candidate,
             )
         })
@@ -27,22 +27,6 @@ fn tolerance(length: usize) -> usize {
         5..=9 => 2,
         _ => 3,
     }
-}
-
-/// Levenshtein distance over chars.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -66,6 +50,5 @@ mod tests {
         );
         assert_eq!(closest("Description", &names), None);
         assert_eq!(closest("AutoPublishAlias", &names), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
