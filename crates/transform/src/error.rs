@@ -305,3 +305,62 @@ impl Diagnostics {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(diagnostics: &mut Diagnostics, key: &str) {
+        diagnostics.error(TemplatePath::root().key(key), ErrorKind::MalformedIf);
+    }
+
+    #[test]
+    fn a_step_keeps_its_result_only_when_it_reported_nothing() {
+        let mut diagnostics = Diagnostics::default();
+        assert_eq!(diagnostics.clean(|_| Some(1)), Some(1));
+        assert_eq!(
+            diagnostics.clean(|d| {
+                report(d, "a");
+                Some(2)
+            }),
+            None
+        );
+        let ((), reported) = diagnostics.attempt(|_| ());
+        assert!(!reported);
+        let ((), reported) = diagnostics.attempt(|d| report(d, "b"));
+        assert!(reported);
+        let errors = diagnostics.finish().expect_err("two errors were reported");
+        let paths: Vec<String> = errors
+            .as_slice()
+            .iter()
+            .map(|e| e.path.to_string())
+            .collect();
+        assert_eq!(paths, ["a", "b"]);
+    }
+
+    #[test]
+    fn warnings_alone_do_not_fail_the_run() {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.warn(TemplatePath::root().key("Tags"), "add the tag".into());
+        let warnings = diagnostics.finish().expect("warnings only");
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn unknown_keys_come_with_the_likely_intended_one() {
+        let mut diagnostics = Diagnostics::default();
+        let object = json!({"Type": 1, "Hoks": 2, "Whatever": 3});
+        let object = object.as_object().expect("an object");
+        diagnostics.unknown_keys(object, &TemplatePath::root(), &["Type", "Hooks"]);
+        let errors = diagnostics.finish().expect_err("two unknown keys");
+        let messages: Vec<String> = errors.as_slice().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "Hoks: unknown property `Hoks`; did you mean `Hooks`?",
+                "Whatever: unknown property `Whatever`"
+            ]
+        );
+    }
+}
