@@ -132,7 +132,10 @@ fn merge_key(target: &mut Map<String, Value>, key: &str, value: Value) {
         (_, Value::Null) => {
             target.shift_remove(key);
         }
-        (Some(Value::Object(existing)), Value::Object(overlay)) if !is_intrinsic(&overlay) => {
+        // `{Condition: X}` is a resource's condition here, not an intrinsic.
+        (Some(Value::Object(existing)), Value::Object(overlay))
+            if !(is_intrinsic(&overlay) && !overlay.contains_key("Condition")) =>
+        {
             for (key, value) in overlay {
                 merge_key(existing, &key, value);
             }
