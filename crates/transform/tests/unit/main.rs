@@ -8,5 +8,6 @@
 
 mod support;
 
+mod guard;
 mod preference;
 mod scope;

@@ -471,3 +471,18 @@ pub fn check_versions(snippet: &str, givens: &[&str], expect: Expect) {
     }
     expect.assert_eq(&out);
 }
+
+/// `value` without any `Dimensions` member, at any depth.
+pub fn without_dimensions(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(key, _)| *key != "Dimensions")
+                .map(|(key, value)| (key.clone(), without_dimensions(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_dimensions).collect()),
+        other => other.clone(),
+    }
+}
