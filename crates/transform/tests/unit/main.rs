@@ -9,5 +9,6 @@
 mod support;
 
 mod guard;
+mod iam;
 mod preference;
 mod scope;

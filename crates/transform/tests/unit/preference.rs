@@ -257,6 +257,29 @@ fn hooks_go_into_the_alias_update_policy() {
 }
 
 #[test]
+fn a_hook_that_may_not_exist_is_named_only_under_its_condition() {
+    check_deployment(
+        r"
+        Conditions:
+          WithHook: !Equals [!Ref AWS::StackName, main]
+        Resources:
+          PreHook:
+            Type: AWS::Lambda::Function
+            Condition: WithHook
+            Properties: {Code: {ZipFile: x}, Handler: index.handler, Runtime: python3.12, Role: !GetAtt HookRole.Arn}
+          HookRole: {Type: AWS::IAM::Role}
+        DeploymentPreference:
+          Type: AllAtOnce
+          Hooks: {PreTraffic: !Ref PreHook}
+        ",
+        expect![[r#"
+            ApiDeploymentGroup.DeploymentConfigName: CodeDeployDefault.LambdaAllAtOnce
+            ApiAliaslive.BeforeAllowTrafficHook: !If [WithHook, !Ref PreHook, !Ref AWS::NoValue]
+        "#]],
+    );
+}
+
+#[test]
 fn hook_mistakes_name_codedeploys_own_terms_and_the_template_functions() {
     check_errors(
         r"
