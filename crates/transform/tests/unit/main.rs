@@ -11,4 +11,5 @@ mod support;
 mod guard;
 mod iam;
 mod preference;
+mod sam;
 mod scope;

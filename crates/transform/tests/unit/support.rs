@@ -57,16 +57,28 @@ pub struct Case {
 
 /// [`BASE`] with `snippet` laid over it.
 pub fn case(snippet: &str) -> Case {
+    layered(&[snippet])
+}
+
+/// [`BASE`] with each snippet laid over it in turn.
+pub fn layered(snippets: &[&str]) -> Case {
     let mut template = yaml(BASE);
     let mut ctx = Context::default();
+    for snippet in snippets {
+        lay(&mut template, &mut ctx, snippet);
+    }
+    Case { template, ctx }
+}
+
+fn lay(template: &mut Value, ctx: &mut Context, snippet: &str) {
     let Value::Object(snippet) = yaml(snippet) else {
         panic!("a snippet is a YAML mapping");
     };
     for (key, value) in snippet {
         if key == "Given" {
-            give(&mut ctx, value);
+            give(ctx, value);
         } else if SECTIONS.contains(&key.as_str()) {
-            merge_key(root_mut(&mut template), &key, value);
+            merge_key(root_mut(template), &key, value);
         } else {
             let api = template
                 .pointer_mut("/Resources/Api/Properties")
@@ -75,7 +87,6 @@ pub fn case(snippet: &str) -> Case {
             merge_key(api, &key, value);
         }
     }
-    Case { template, ctx }
 }
 
 fn root_mut(template: &mut Value) -> &mut Map<String, Value> {
@@ -134,7 +145,7 @@ fn merge_key(target: &mut Map<String, Value>, key: &str, value: Value) {
         }
         // `{Condition: X}` is a resource's condition here, not an intrinsic.
         (Some(Value::Object(existing)), Value::Object(overlay))
-            if !(is_intrinsic(&overlay) && !overlay.contains_key("Condition")) =>
+            if !is_intrinsic(&overlay) || overlay.contains_key("Condition") =>
         {
             for (key, value) in overlay {
                 merge_key(existing, &key, value);
@@ -148,7 +159,11 @@ fn merge_key(target: &mut Map<String, Value>, key: &str, value: Value) {
 
 /// Transforms [`BASE`] with `snippet` laid over it.
 pub fn run(snippet: &str) -> (Case, Result<Output, TransformErrors>) {
-    let case = case(snippet);
+    run_layered(&[snippet])
+}
+
+fn run_layered(snippets: &[&str]) -> (Case, Result<Output, TransformErrors>) {
+    let case = layered(snippets);
     let result = transform(case.template.clone(), &case.ctx);
     (case, result)
 }
@@ -165,7 +180,12 @@ pub fn error_lines(errors: &TransformErrors) -> String {
 /// Transforms the snippet and checks `render`'s view of the output, followed by any warnings;
 /// or the errors, when there are any.
 pub fn check(snippet: &str, render: impl Fn(&View<'_>) -> String, expect: Expect) {
-    let (case, result) = run(snippet);
+    check_layered(&[snippet], render, expect);
+}
+
+/// [`check`] with several snippets laid over the base in turn.
+pub fn check_layered(snippets: &[&str], render: impl Fn(&View<'_>) -> String, expect: Expect) {
+    let (case, result) = run_layered(snippets);
     let actual = match result {
         Err(errors) => error_lines(&errors),
         Ok(output) => {
@@ -484,5 +504,58 @@ pub fn without_dimensions(value: &Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.iter().map(without_dimensions).collect()),
         other => other.clone(),
+    }
+}
+
+/// What the transform changed, resource by resource: `+ <id>: <Type>` for an added resource,
+/// `<path>: + <value>`, `<path>: - <value>` and `<path>: <before> -> <after>` inside a changed
+/// one; conditions likewise. `unchanged` when nothing changed.
+pub fn changes(view: &View<'_>) -> String {
+    let mut out = String::new();
+    let before = view.input["Resources"].as_object();
+    for (id, resource) in view.resources() {
+        match before.and_then(|before| before.get(id)) {
+            None => out.push_str(&format!("+ {id}: {}\n", inline(&resource["Type"]))),
+            Some(old) => diff(id, old, resource, &mut out),
+        }
+    }
+    for (id, _) in before.into_iter().flatten() {
+        if !view.resources().contains_key(id) {
+            out.push_str(&format!("- {id}\n"));
+        }
+    }
+    diff(
+        "Conditions",
+        &view.input["Conditions"],
+        &view.output.template["Conditions"],
+        &mut out,
+    );
+    if out.is_empty() {
+        out.push_str("unchanged\n");
+    }
+    out
+}
+
+fn diff(path: &str, old: &Value, new: &Value, out: &mut String) {
+    if old == new {
+        return;
+    }
+    match (old, new) {
+        (Value::Object(old), Value::Object(new)) if !is_intrinsic(old) && !is_intrinsic(new) => {
+            for (key, value) in new {
+                let at = format!("{path}.{key}");
+                match old.get(key) {
+                    Some(before) => diff(&at, before, value, out),
+                    None => out.push_str(&format!("{at}: + {}\n", inline(value))),
+                }
+            }
+            for (key, value) in old {
+                if !new.contains_key(key) {
+                    out.push_str(&format!("{path}.{key}: - {}\n", inline(value)));
+                }
+            }
+        }
+        (Value::Null, new) => out.push_str(&format!("{path}: + {}\n", inline(new))),
+        (old, new) => out.push_str(&format!("{path}: {} -> {}\n", inline(old), inline(new))),
     }
 }
