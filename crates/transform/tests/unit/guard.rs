@@ -219,6 +219,26 @@ fn thresholds_may_come_from_parameters() {
     );
 }
 
+/// Unlike `AutoPublishAlias` or `Enabled`, an unknown threshold is reported as a wrong type
+/// rather than as a value that must be known now.
+#[test]
+fn a_threshold_only_cloudformation_knows_is_refused() {
+    check_errors(
+        r"
+        Parameters:
+          MaxErrorRate: {Type: Number}
+        Given: {MaxErrorRate: '{{IntrinsicFunction:parent/MaxErrorRate}}'}
+        DeploymentPreference:
+          Type: AllAtOnce
+          Guard: {ErrorRate: !Ref MaxErrorRate, P99Duration: !GetAtt Limits.P99}
+        ",
+        expect![[r#"
+            Resources.Api.Properties.DeploymentPreference.Guard.ErrorRate: expected a number, found a Ref
+            Resources.Api.Properties.DeploymentPreference.Guard.P99Duration: expected a number, found Fn::GetAtt
+        "#]],
+    );
+}
+
 #[test]
 fn thresholds_out_of_range_are_errors_that_give_the_range() {
     check_errors(

@@ -344,6 +344,34 @@ fn alarms_are_attached_and_enabled_unless_ignored() {
     );
 }
 
+/// The list must be known now, to be counted against CodeDeploy's limit: a placeholder
+/// CloudFormation passes for a parameter (nested stacks) is refused.
+#[test]
+fn alarms_may_come_from_a_list_parameter_known_now() {
+    check_deployment(
+        r"
+        Parameters:
+          AlarmNames: {Type: CommaDelimitedList, Default: 'errors,latency'}
+        DeploymentPreference: {Type: AllAtOnce, Alarms: !Ref AlarmNames}
+        ",
+        expect![[r#"
+            ApiDeploymentGroup.AlarmConfiguration: {Alarms: [{Name: errors}, {Name: latency}], Enabled: true}
+            ApiDeploymentGroup.DeploymentConfigName: CodeDeployDefault.LambdaAllAtOnce
+        "#]],
+    );
+    check_errors(
+        r"
+        Parameters:
+          AlarmNames: {Type: CommaDelimitedList}
+        Given: {AlarmNames: '{{IntrinsicFunction:parent/AlarmNames}}'}
+        DeploymentPreference: {Type: AllAtOnce, Alarms: !Ref AlarmNames}
+        ",
+        expect![[r#"
+            Resources.Api.Properties.DeploymentPreference.Alarms: expected a list of alarms or an Fn::If between two lists, found a Ref
+        "#]],
+    );
+}
+
 #[test]
 fn alarms_under_if_give_one_alarm_configuration_per_branch() {
     check_deployment(

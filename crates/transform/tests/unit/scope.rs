@@ -71,6 +71,17 @@ fn a_parameter_without_value_used_only_in_sub_is_not_named() {
             Resources.Api.Properties.AutoPublishAlias: must be known when the template is transformed: a literal, or a Ref to a parameter, Fn::Sub, Fn::FindInMap or Fn::If over known values; found Fn::Sub, which only CloudFormation can evaluate
         "#]],
     );
+    // In a property that is only hashed, nothing is reported at all.
+    check_errors(
+        r"
+        Parameters:
+          Stage: {Type: String}
+        Environment: {Variables: {STAGE: !Sub '${Stage}'}}
+        ",
+        expect![[r#"
+            ok
+        "#]],
+    );
 }
 
 #[test]
@@ -155,6 +166,28 @@ fn sub_variables_are_resolved_before_substitution() {
         ",
         expect![[r#"
             ApiAliasdevU123456789012: dev_123456789012
+        "#]],
+    );
+}
+
+#[test]
+fn sub_variables_given_inline_shadow_parameters_and_escapes_stay_literal() {
+    check_alias(
+        r"
+        Parameters:
+          Stage: {Type: String, Default: dev}
+        AutoPublishAlias: !Sub ['${Stage}', {Stage: blue}]
+        ",
+        expect![[r#"
+            ApiAliasblue: blue
+        "#]],
+    );
+    check_errors(
+        r"
+        AutoPublishAlias: !Sub 'live${!Stage}'
+        ",
+        expect![[r#"
+            Resources.Api.Properties.AutoPublishAlias: alias name `live${Stage}` may contain only letters, digits, hyphens and underscores (resolved from Fn::Sub)
         "#]],
     );
 }
@@ -262,6 +295,22 @@ fn a_condition_on_known_values_decides_its_if() {
         ",
         expect![[r#"
             ApiAliaslive: live
+        "#]],
+    );
+}
+
+#[test]
+fn equals_compares_numbers_and_strings_by_their_text() {
+    check_alias(
+        r"
+        Parameters:
+          Replicas: {Type: Number, Default: 5}
+        Conditions:
+          Five: !Equals [5, !Ref Replicas]
+        AutoPublishAlias: !If [Five, five, other]
+        ",
+        expect![[r#"
+            ApiAliasfive: five
         "#]],
     );
 }
