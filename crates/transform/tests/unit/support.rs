@@ -12,15 +12,18 @@
 //!   `AWS::Region` and `AWS::AccountId` for the context's region and account;
 //! - every other key is a property of the base function `Api`.
 //!
-//! Objects merge key by key; any other value, or an intrinsic, replaces what was there, and
-//! `~` (null) removes it (`AutoPublishAlias: ~`).
+//! Objects merge key by key (a resource's `{Condition: X}` too); any other value, or an
+//! intrinsic, replaces what was there, and `~` (null) removes it (`AutoPublishAlias: ~`).
+//! Several snippets can be laid in turn ([`check_layered`]), as the SAM tests do over a
+//! SAM-expanded base.
 //!
 //! # Renderings
 //!
 //! Errors always render one per line as the library formats them, `path: message`; warnings
 //! the same, prefixed `warning: `. Values render inline with short-form tags (`!Ref X`,
 //! `!GetAtt X.Arn`). The 10-hex-digit hash of each generated version is shown as `<hash>`
-//! (the tests of the hash itself compare versions instead, see [`check_versions`]).
+//! (the tests of the hash itself compare versions instead, see [`check_versions`]). Each
+//! module picks a view: [`aliases`], [`deployment`], [`changes`], or one of its own.
 
 use expect_test::Expect;
 use gradual_transform::{transform, Context, Output, TransformErrors};
