@@ -234,8 +234,16 @@ impl Diagnostics {
         self.error(path, ErrorKind::wrong_type(expected, found));
     }
 
+    /// Unless the value failed to resolve for a reason already reported inside it (a parameter
+    /// with no value), which a second, vaguer error would only obscure.
     pub(crate) fn not_resolvable(&mut self, path: TemplatePath, raw: &Value, resolved: &Value) {
-        self.error(path, ErrorKind::not_resolvable(raw, resolved));
+        let explained = self.errors.iter().any(|error| {
+            matches!(error.kind, ErrorKind::ParameterWithoutValue(_))
+                && error.path.starts_with(&path)
+        });
+        if !explained {
+            self.error(path, ErrorKind::not_resolvable(raw, resolved));
+        }
     }
 
     /// `value` as an object, or a wrong-type error saying what kind of object was `expected`.

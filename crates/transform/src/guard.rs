@@ -9,6 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{Diagnostics, ErrorKind};
+use crate::intrinsic::is_intrinsic;
 use crate::path::TemplatePath;
 use crate::scope::Scope;
 
@@ -145,7 +146,7 @@ fn threshold(
     };
     match value {
         Some(value) if value.is_finite() => Some(value),
-        _ if raw != &resolved => {
+        _ if raw != &resolved || is_intrinsic(raw) => {
             diagnostics.not_resolvable(at, raw, &resolved);
             None
         }

@@ -45,6 +45,11 @@ impl TemplatePath {
         Self { segments }
     }
 
+    /// Whether this path is `prefix` or lies inside it.
+    pub fn starts_with(&self, prefix: &TemplatePath) -> bool {
+        self.segments.starts_with(&prefix.segments)
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }

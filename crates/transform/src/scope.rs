@@ -199,6 +199,9 @@ impl<'t> Scope<'t> {
                     Lookup::Unknown => value.clone(),
                 },
                 Some(Intrinsic::Function(name, args)) => {
+                    if name == "Fn::Sub" {
+                        self.report_missing_in_sub(args, path.key(name), walk, diagnostics);
+                    }
                     // Only the branch CloudFormation will take matters, so only it is resolved.
                     if name == "Fn::If" && walk.decide_conditions {
                         if let Some((index, branch)) = self.decided_branch(args, depth) {
@@ -228,6 +231,36 @@ impl<'t> Scope<'t> {
                 ),
             },
             scalar => scalar.clone(),
+        }
+    }
+    /// A parameter with no value named in an `Fn::Sub` text, as a `Ref` to it is reported.
+    fn report_missing_in_sub(
+        &self,
+        args: &Value,
+        path: Crumb<'_>,
+        walk: &mut Walk,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let (text, variables) = match args {
+            Value::String(text) => (text.as_str(), None),
+            Value::Array(parts) => match parts.as_slice() {
+                [Value::String(text), Value::Object(variables)] => (text.as_str(), Some(variables)),
+                _ => return,
+            },
+            _ => return,
+        };
+        let mut missing = Vec::new();
+        intrinsic::map_sub_variables(text, |variable| {
+            let given = variables.is_some_and(|v| v.contains_key(variable));
+            if !given && self.lookup(variable) == Lookup::Missing {
+                missing.push(variable.to_owned());
+            }
+            None
+        });
+        for name in missing {
+            if walk.missing.insert(name.clone()) {
+                diagnostics.error(path.to_path(), ErrorKind::ParameterWithoutValue(name));
+            }
         }
     }
 }
@@ -397,6 +430,7 @@ struct Walk {
     decide_conditions: bool,
 }
 
+#[derive(PartialEq)]
 enum Lookup {
     Known(Value),
     Unknown,

@@ -219,8 +219,8 @@ fn thresholds_may_come_from_parameters() {
     );
 }
 
-/// Unlike `AutoPublishAlias` or `Enabled`, an unknown threshold is reported as a wrong type
-/// rather than as a value that must be known now.
+/// As for `AutoPublishAlias` or `Enabled`, a threshold only CloudFormation knows is reported as a
+/// value that must be known now, not as a wrong type.
 #[test]
 fn a_threshold_only_cloudformation_knows_is_refused() {
     check_errors(
@@ -233,8 +233,8 @@ fn a_threshold_only_cloudformation_knows_is_refused() {
           Guard: {ErrorRate: !Ref MaxErrorRate, P99Duration: !GetAtt Limits.P99}
         ",
         expect![[r#"
-            Resources.Api.Properties.DeploymentPreference.Guard.ErrorRate: expected a number, found a Ref
-            Resources.Api.Properties.DeploymentPreference.Guard.P99Duration: expected a number, found Fn::GetAtt
+            Resources.Api.Properties.DeploymentPreference.Guard.ErrorRate: must be known when the template is transformed: a literal, or a Ref to a parameter, Fn::Sub, Fn::FindInMap or Fn::If over known values; found a Ref, which only CloudFormation can evaluate
+            Resources.Api.Properties.DeploymentPreference.Guard.P99Duration: must be known when the template is transformed: a literal, or a Ref to a parameter, Fn::Sub, Fn::FindInMap or Fn::If over known values; found Fn::GetAtt, which only CloudFormation can evaluate
         "#]],
     );
 }

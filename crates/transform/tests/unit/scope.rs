@@ -51,16 +51,14 @@ fn a_parameter_with_neither_value_nor_default_is_reported_where_it_is_referenced
         ",
         expect![[r#"
             Resources.Api.Properties.AutoPublishAlias.Ref: parameter `Stage` is referenced but has no value: give it a Default or pass a value
-            Resources.Api.Properties.AutoPublishAlias: must be known when the template is transformed: a literal, or a Ref to a parameter, Fn::Sub, Fn::FindInMap or Fn::If over known values; found a Ref, which only CloudFormation can evaluate
         "#]],
     );
 }
 
-/// Suspected bug, kept visible rather than blessed as the rule: a parameter with no value that
-/// is only reached through `${Stage}` in `Fn::Sub` is not named, unlike through `Ref` above, and
-/// the error blames CloudFormation, which can't evaluate it either.
+/// A parameter with no value reached through `${Stage}` in `Fn::Sub` is named as through `Ref`,
+/// with no second error blaming CloudFormation, which couldn't evaluate it either.
 #[test]
-fn a_parameter_without_value_used_only_in_sub_is_not_named() {
+fn a_parameter_without_value_used_only_in_sub_is_named() {
     check_errors(
         r"
         Parameters:
@@ -68,10 +66,10 @@ fn a_parameter_without_value_used_only_in_sub_is_not_named() {
         AutoPublishAlias: !Sub ${Stage}-live
         ",
         expect![[r#"
-            Resources.Api.Properties.AutoPublishAlias: must be known when the template is transformed: a literal, or a Ref to a parameter, Fn::Sub, Fn::FindInMap or Fn::If over known values; found Fn::Sub, which only CloudFormation can evaluate
+            Resources.Api.Properties.AutoPublishAlias.Fn::Sub: parameter `Stage` is referenced but has no value: give it a Default or pass a value
         "#]],
     );
-    // In a property that is only hashed, nothing is reported at all.
+    // Also in a property that is only hashed.
     check_errors(
         r"
         Parameters:
@@ -79,7 +77,7 @@ fn a_parameter_without_value_used_only_in_sub_is_not_named() {
         Environment: {Variables: {STAGE: !Sub '${Stage}'}}
         ",
         expect![[r#"
-            ok
+            Resources.Api.Properties.Environment.Variables.STAGE.Fn::Sub: parameter `Stage` is referenced but has no value: give it a Default or pass a value
         "#]],
     );
 }
