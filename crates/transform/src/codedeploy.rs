@@ -28,8 +28,9 @@ pub(crate) struct Deployment<'a> {
     pub condition: Option<Value>,
     /// The function's `Tags`, when `PropagateTags` carries them over.
     pub tags: Option<Value>,
-    /// The logical ID of the version being deployed; empty for SAM's deployments.
-    pub version_id: &'a str,
+    /// The logical ID of the version being deployed; `None` for SAM's deployments, whose
+    /// versions SAM names.
+    pub version_id: Option<&'a str>,
     /// The function's own `Condition`, whatever `PassthroughCondition` says.
     pub function_condition: Option<Value>,
 }
@@ -114,9 +115,10 @@ fn alarm_configuration(deployment: &Deployment<'_>) -> Value {
     let guard_alarms: Vec<Value> = preference
         .guard
         .as_ref()
-        .map(|guard| {
+        .zip(deployment.version_id)
+        .map(|(guard, version_id)| {
             guard
-                .alarm_ids(deployment.function_id, deployment.version_id)
+                .alarm_ids(deployment.function_id, version_id)
                 .into_iter()
                 .map(|id| json!({"Ref": id}))
                 .collect()

@@ -35,7 +35,7 @@ impl Adopted {
             preference: &self.preference,
             condition: self.condition.clone(),
             tags: None,
-            version_id: "",
+            version_id: None,
             function_condition: self.condition.clone(),
         }
     }

@@ -123,7 +123,7 @@ fn deployment(versioned: &Versioned) -> Option<Deployment<'_>> {
             .clone()
             .filter(|_| preference.passthrough_condition),
         tags: function.tags.clone().filter(|_| preference.propagate_tags),
-        version_id: &versioned.version_id,
+        version_id: Some(&versioned.version_id),
         function_condition: condition.clone(),
     })
 }
