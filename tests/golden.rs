@@ -199,36 +199,26 @@ fn lint_outputs() -> Result<(), Failed> {
     Ok(())
 }
 
+/// What a case of one kind runs.
+type Run = fn(&Path) -> Result<(), Failed>;
+
 fn main() {
     let args = Arguments::from_args();
-    let mut trials = Vec::new();
-    for dir in cases("ok") {
-        let name = format!(
-            "ok::{}",
-            dir.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        trials.push(Trial::test(name, move || run_ok(&dir)));
-    }
-    for dir in cases("err") {
-        let name = format!(
-            "err::{}",
-            dir.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        trials.push(Trial::test(name, move || run_err(&dir)));
-    }
-    for dir in cases("plan") {
-        let name = format!(
-            "plan::{}",
-            dir.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        trials.push(Trial::test(name, move || run_plan(&dir)));
-    }
+    let kinds: [(&str, Run); 3] = [("ok", run_ok), ("err", run_err), ("plan", run_plan)];
+    let mut trials: Vec<Trial> = kinds
+        .into_iter()
+        .flat_map(|(kind, run)| {
+            cases(kind).into_iter().map(move |dir| {
+                let name = format!(
+                    "{kind}::{}",
+                    dir.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                );
+                Trial::test(name, move || run(&dir))
+            })
+        })
+        .collect();
     trials.push(Trial::test("cfn_lint::ok_outputs", lint_outputs));
     libtest_mimic::run(&args, trials).exit();
 }
