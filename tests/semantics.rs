@@ -3,8 +3,11 @@
 //!
 //! The checks are Python (`tests/semantics/check.py`), so the SAM-parity and real-world runners
 //! apply the very same checks to the outputs they produce. This test runs the checker once over
-//! every `fixtures/ok/*/output.json` and `template.yaml`'s installed hooks, and runs the
-//! checker's own unit tests.
+//! every committed golden output (each `fixtures/ok` case's `changes.yaml` expanded over its
+//! `input.yaml`, written under the target directory) and `template.yaml`'s installed hooks, and
+//! runs the checker's own unit tests.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,16 +43,10 @@ fn run(command: &mut Command) -> (bool, String) {
 
 #[test]
 fn every_golden_output_deploys_under_every_condition_combination() {
-    let mut outputs: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures/ok"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path().join("output.json"))
-                .filter(|path| path.exists())
-                .collect()
-        })
-        .unwrap_or_default();
-    outputs.sort();
+    let outputs = support::write_expected_outputs(
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("semantics-outputs"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !outputs.is_empty(),
         "no golden outputs under tests/fixtures/ok"
