@@ -21,9 +21,6 @@ pub use gradual_contract::{
     smoke_test_parameter_name, SMOKE_TEST_PARAMETER_PREFIX, STACK_ID_TAG_KEY,
 };
 
-/// The environment variable that turns on pruning in the post-traffic hook.
-pub const KEEP_VERSIONS_VARIABLE: &str = "GRADUAL_KEEP_VERSIONS";
-
 /// How long to wait between two looks at a version that is still being prepared.
 const READY_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -488,20 +485,6 @@ pub fn excerpt(payload: &[u8]) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None if head.len() < payload.len() => format!("{text}…"),
         None => text.into_owned(),
-    }
-}
-
-/// Reads [`KEEP_VERSIONS_VARIABLE`]: `Ok(None)` when unset, an error when not a positive integer.
-pub fn keep_versions_from_env() -> Result<Option<usize>, String> {
-    match std::env::var(KEEP_VERSIONS_VARIABLE) {
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(error) => Err(format!("{KEEP_VERSIONS_VARIABLE}: {error}")),
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(keep) if keep >= 1 => Ok(Some(keep)),
-            _ => Err(format!(
-                "{KEEP_VERSIONS_VARIABLE} must be a positive integer, not {text:?}"
-            )),
-        },
     }
 }
 

@@ -9,11 +9,14 @@
 
 use gradual_hooks::{aws_config, checks, Deployment, Hook};
 
+/// The environment variable that turns on pruning.
+const KEEP_VERSIONS_VARIABLE: &str = "GRADUAL_KEEP_VERSIONS";
+
 #[tokio::main]
 async fn main() -> Result<(), gradual_hooks::lambda_runtime::Error> {
     // Read once at start-up: a bad value is logged and pruning stays off, because a typo in a
     // housekeeping setting must not roll back a healthy deployment.
-    let keep_versions = checks::keep_versions_from_env().unwrap_or_else(|reason| {
+    let keep_versions = keep_versions(std::env::var(KEEP_VERSIONS_VARIABLE)).unwrap_or_else(|reason| {
         println!(
             "{}",
             serde_json::json!({"phase": "configuration", "decision": "pruning-off", "reason": reason})
@@ -31,4 +34,34 @@ async fn main() -> Result<(), gradual_hooks::lambda_runtime::Error> {
         });
     }
     hook.serve().await
+}
+
+/// Reads [`KEEP_VERSIONS_VARIABLE`]: `Ok(None)` when unset, an error when not a positive integer.
+fn keep_versions(variable: Result<String, std::env::VarError>) -> Result<Option<usize>, String> {
+    match variable {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(error) => Err(format!("{KEEP_VERSIONS_VARIABLE}: {error}")),
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(keep) if keep >= 1 => Ok(Some(keep)),
+            _ => Err(format!(
+                "{KEEP_VERSIONS_VARIABLE} must be a positive integer, not {text:?}"
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::env::VarError;
+
+    #[test]
+    fn pruning_is_off_unless_the_variable_is_a_positive_integer() {
+        assert_eq!(keep_versions(Err(VarError::NotPresent)), Ok(None));
+        assert_eq!(keep_versions(Ok(" 3 ".into())), Ok(Some(3)));
+        for bad in ["0", "-1", "three", ""] {
+            let error = keep_versions(Ok(bad.into())).expect_err(bad);
+            assert!(error.contains("must be a positive integer"), "{error}");
+        }
+    }
 }
