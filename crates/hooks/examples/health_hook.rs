@@ -12,7 +12,11 @@ const LATENCY_BUDGET: Duration = Duration::from_secs(2);
 
 async fn health_check(deployment: Deployment) -> Result<(), CheckError> {
     if deployment.phase == Some(Phase::AfterAllowTraffic) {
-        deployment.log("health", "skipped", "this check only gates traffic");
+        tracing::info!(
+            phase = "health",
+            decision = "skipped",
+            "this check only gates traffic"
+        );
         return Ok(());
     }
     // The same readiness check the ready-made hooks use: Active, last update Successful.
@@ -34,15 +38,16 @@ async fn health_check(deployment: Deployment) -> Result<(), CheckError> {
     if took > LATENCY_BUDGET {
         return Err(format!("answered in {took:?}, over the {LATENCY_BUDGET:?} budget").into());
     }
-    deployment.log(
-        "health",
-        "healthy",
-        &format!("answered ok in {} ms", took.as_millis()),
+    tracing::info!(
+        phase = "health",
+        decision = "healthy",
+        took_ms = took.as_millis(),
+        "answered ok"
     );
     Ok(())
 }
 
 #[tokio::main]
-async fn main() -> Result<(), gradual_hooks::lambda_runtime::Error> {
+async fn main() -> Result<(), gradual_hooks::Error> {
     gradual_hooks::run(health_check).await
 }

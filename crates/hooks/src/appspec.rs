@@ -62,16 +62,16 @@ impl TargetFunction {
 
 /// The parts of an AppSpec a hook needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppSpec {
+pub(crate) struct AppSpec {
     /// The function being deployed.
-    pub target: TargetFunction,
+    pub(crate) target: TargetFunction,
     /// `(lifecycle event, hook function)` pairs in AppSpec order.
-    pub hooks: Vec<(Phase, String)>,
+    pub(crate) hooks: Vec<(Phase, String)>,
 }
 
 /// Why an AppSpec could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AppSpecError {
+pub(crate) enum AppSpecError {
     /// Neither JSON nor YAML.
     #[error("AppSpec is neither JSON ({json}) nor YAML ({yaml})")]
     Syntax {
@@ -90,7 +90,7 @@ pub enum AppSpecError {
 
 impl AppSpec {
     /// Parses AppSpec content in JSON or YAML.
-    pub fn parse(content: &str) -> Result<AppSpec, AppSpecError> {
+    pub(crate) fn parse(content: &str) -> Result<AppSpec, AppSpecError> {
         let document = match serde_json::from_str::<Value>(content) {
             Ok(value) => value,
             Err(json) => {
@@ -122,7 +122,7 @@ impl AppSpec {
 
     /// The phase served by the hook function `own_name`: the single lifecycle event whose hook is
     /// this function. `None` when the function is not listed, or listed for both events.
-    pub fn phase_of(&self, own_name: &str) -> Option<Phase> {
+    pub(crate) fn phase_of(&self, own_name: &str) -> Option<Phase> {
         let mut phases = self
             .hooks
             .iter()

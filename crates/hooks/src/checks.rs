@@ -8,27 +8,19 @@ use crate::appspec::Phase;
 use crate::deployment::Deployment;
 use crate::expect::first_mismatch;
 use crate::hook::{CheckError, THROTTLING_CODES};
+use crate::text::{self, excerpt};
 use aws_config::retry::RetryConfig;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
+use gradual_contract::{smoke_test_parameter_name, STACK_ID_TAG_KEY};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
-pub use gradual_contract::{
-    smoke_test_parameter_name, SMOKE_TEST_PARAMETER_PREFIX, STACK_ID_TAG_KEY,
-};
-
-/// The environment variable that turns on pruning in the post-traffic hook.
-pub const KEEP_VERSIONS_VARIABLE: &str = "GRADUAL_KEEP_VERSIONS";
-
 /// How long to wait between two looks at a version that is still being prepared.
 const READY_POLL_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The most of a response (or of any other text from outside) a log line or a reason quotes.
-pub const EXCERPT_CHARS: usize = 512;
 
 /// A smoke test: invoke the version with `event`; its response must contain `expect`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -97,19 +89,21 @@ pub async fn post_traffic(deployment: &Deployment) -> Result<(), CheckError> {
              {} with weighted versions {stray:?}",
             target.alias, target.target_version, alias.function_version
         );
-        deployment.log_with(
-            "post-traffic",
-            "alias-elsewhere",
-            &reason,
-            json!({"alias": target.alias, "version": alias.function_version}),
+        tracing::warn!(
+            phase = "post-traffic",
+            decision = "alias-elsewhere",
+            alias = %target.alias,
+            version = %alias.function_version,
+            "{reason}"
         );
         return Err(reason.into());
     }
-    deployment.log_with(
-        "post-traffic",
-        "checking",
-        "the alias now serves the target version",
-        json!({"alias": target.alias, "version": target.target_version}),
+    tracing::info!(
+        phase = "post-traffic",
+        decision = "checking",
+        alias = %target.alias,
+        version = %target.target_version,
+        "the alias now serves the target version"
     );
     verify_version(deployment, &target.target_version, &ownership).await
 }
@@ -133,7 +127,7 @@ pub fn require_phase(deployment: &Deployment, expected: Phase) -> Result<(), Che
             Phase::AfterAllowTraffic => "PostTraffic",
         }
     );
-    deployment.log("phase", "wrong-phase", &reason);
+    tracing::warn!(phase = "phase", decision = "wrong-phase", "{reason}");
     Err(reason.into())
 }
 
@@ -148,6 +142,52 @@ pub fn require_phase(deployment: &Deployment, expected: Phase) -> Result<(), Che
 /// CodeDeploy deployment could point one at another team's function and have the hooks invoke
 /// any of its versions.
 pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, CheckError> {
+    let (function_arn, stack_id) = function_stack(deployment).await?;
+    let group_stack = deployment_group_stack(deployment, &function_arn).await?;
+    if is_foreign(group_stack.as_deref(), stack_id.as_deref()) {
+        let reason = format!(
+            "deployment group {}/{} belongs to stack {}, but function {} to stack {}: the hooks \
+             only serve deployments made by the stack that owns the function",
+            deployment.application_name,
+            deployment.deployment_group_name,
+            group_stack.as_deref().unwrap_or("(none)"),
+            deployment.target.name,
+            stack_id.as_deref().unwrap_or("(none)"),
+        );
+        tracing::warn!(
+            phase = "ownership",
+            decision = "foreign-deployment",
+            function_stack = stack_id.as_deref(),
+            deployment_group_stack = group_stack.as_deref(),
+            "{reason}"
+        );
+        return Err(reason.into());
+    }
+    let (decision, message) = match (&group_stack, &stack_id) {
+        (Some(_), Some(_)) => (
+            "verified",
+            "the deployment group and the function belong to the same stack",
+        ),
+        _ => (
+            "unverified",
+            "the deployment group or the function carries no stack tag, so their stack can't be compared",
+        ),
+    };
+    tracing::info!(
+        phase = "ownership",
+        decision,
+        function_stack = stack_id.as_deref(),
+        deployment_group_stack = group_stack.as_deref(),
+        "{message}"
+    );
+    Ok(Ownership {
+        function_arn,
+        stack_id,
+    })
+}
+
+/// The target function's unqualified ARN, and the stack its tags name.
+async fn function_stack(deployment: &Deployment) -> Result<(String, Option<String>), CheckError> {
     let target = &deployment.target;
     let configuration = deployment
         .clients()
@@ -186,8 +226,15 @@ pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, Chec
         .tags()
         .and_then(|tags| tags.get(STACK_ID_TAG_KEY))
         .cloned();
+    Ok((function_arn, stack_id))
+}
 
-    let group_arn = deployment_group_arn(&function_arn, deployment)
+/// The stack the deployment's group belongs to, as its tags say.
+async fn deployment_group_stack(
+    deployment: &Deployment,
+    function_arn: &str,
+) -> Result<Option<String>, CheckError> {
+    let group_arn = deployment_group_arn(function_arn, deployment)
         .ok_or_else(|| format!("{function_arn} is not a Lambda function ARN"))?;
     let group_tags = deployment
         .clients()
@@ -202,41 +249,12 @@ pub async fn verify_ownership(deployment: &Deployment) -> Result<Ownership, Chec
                 aws_sdk_codedeploy::error::DisplayErrorContext(&error)
             )
         })?;
-    let group_stack = group_tags
+    Ok(group_tags
         .tags()
         .iter()
         .find(|tag| tag.key() == Some(STACK_ID_TAG_KEY))
         .and_then(|tag| tag.value())
-        .map(str::to_owned);
-    let details = json!({"function_stack": stack_id, "deployment_group_stack": group_stack});
-    if is_foreign(group_stack.as_deref(), stack_id.as_deref()) {
-        let reason = format!(
-            "deployment group {}/{} belongs to stack {}, but function {} to stack {}: the hooks \
-             only serve deployments made by the stack that owns the function",
-            deployment.application_name,
-            deployment.deployment_group_name,
-            group_stack.as_deref().unwrap_or("(none)"),
-            target.name,
-            stack_id.as_deref().unwrap_or("(none)"),
-        );
-        deployment.log_with("ownership", "foreign-deployment", &reason, details);
-        return Err(reason.into());
-    }
-    let (decision, message) = match (&group_stack, &stack_id) {
-        (Some(_), Some(_)) => (
-            "verified",
-            "the deployment group and the function belong to the same stack",
-        ),
-        _ => (
-            "unverified",
-            "the deployment group or the function carries no stack tag, so their stack can't be compared",
-        ),
-    };
-    deployment.log_with("ownership", decision, message, details);
-    Ok(Ownership {
-        function_arn,
-        stack_id,
-    })
+        .map(str::to_owned))
 }
 
 /// Two resources provably belong to different stacks.
@@ -295,29 +313,30 @@ pub async fn wait_until_ready(deployment: &Deployment, version: &str) -> Result<
             })?;
         let state = configuration.state();
         let update = configuration.last_update_status();
-        let details = json!({
-            "version": version,
-            "state": state.map(State::as_str),
-            "last_update_status": update.map(LastUpdateStatus::as_str),
-        });
+        let state_name = state.map(State::as_str);
+        let update_name = update.map(LastUpdateStatus::as_str);
         match (state, update) {
             (Some(State::Active), Some(LastUpdateStatus::Successful)) => {
-                deployment.log_with(
-                    "readiness",
-                    "ready",
-                    "the version is Active and its last update Successful",
-                    details,
+                tracing::info!(
+                    phase = "readiness",
+                    decision = "ready",
+                    version,
+                    state = state_name,
+                    last_update_status = update_name,
+                    "the version is Active and its last update Successful"
                 );
                 return Ok(());
             }
             (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress))
                 if deployment.time_left() > READY_POLL_INTERVAL =>
             {
-                deployment.log_with(
-                    "readiness",
-                    "waiting",
-                    "the version is still being prepared",
-                    details,
+                tracing::info!(
+                    phase = "readiness",
+                    decision = "waiting",
+                    version,
+                    state = state_name,
+                    last_update_status = update_name,
+                    "the version is still being prepared"
                 );
                 tokio::time::sleep(READY_POLL_INTERVAL).await;
             }
@@ -331,7 +350,15 @@ pub async fn wait_until_ready(deployment: &Deployment, version: &str) -> Result<
                     state.map_or("absent", State::as_str),
                     update.map_or("absent", LastUpdateStatus::as_str),
                 );
-                deployment.log_with("readiness", "not-ready", &reason, details);
+                tracing::warn!(
+                    phase = "readiness",
+                    decision = "not-ready",
+                    version,
+                    state = state_name,
+                    last_update_status = update_name,
+                    "{}",
+                    text::reason(&reason)
+                );
                 return Err(reason.into());
             }
         }
@@ -348,12 +375,47 @@ pub async fn load_smoke_test(
 ) -> Result<Option<SmokeTest>, CheckError> {
     let name = smoke_test_parameter_name(deployment.target.short_name());
     // Tags first: an untrusted value is never read, let alone decrypted.
+    let Some(parameter_stack) = parameter_stack(deployment, &name).await? else {
+        return Ok(None);
+    };
+    if is_foreign(parameter_stack.as_deref(), ownership.stack_id.as_deref()) {
+        tracing::warn!(
+            phase = "smoke-test",
+            decision = "untrusted",
+            parameter = %name,
+            parameter_stack = parameter_stack.as_deref(),
+            function_stack = ownership.stack_id.as_deref(),
+            "SSM parameter {name} belongs to stack {}, the function to stack {}: ignoring it, \
+             as only the function's own stack may define its smoke test",
+            parameter_stack.as_deref().unwrap_or("(none)"),
+            ownership.stack_id.as_deref().unwrap_or("(none)"),
+        );
+        return Ok(None);
+    }
+    let Some(value) = parameter_value(deployment, &name).await? else {
+        return Ok(None);
+    };
+    let test = serde_json::from_str(&value).map_err(|error| {
+        format!(
+            r#"SSM parameter {name} is not a smoke test {{"event": ..., "expect": ...}}: {}"#,
+            excerpt(error.to_string().as_bytes())
+        )
+    })?;
+    Ok(Some(test))
+}
+
+/// The stack the smoke-test parameter `name` belongs to; `None` when there is no such
+/// parameter (logged as `skipped`).
+async fn parameter_stack(
+    deployment: &Deployment,
+    name: &str,
+) -> Result<Option<Option<String>>, CheckError> {
     let tags = deployment
         .clients()
         .ssm
         .list_tags_for_resource()
         .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-        .resource_id(&name)
+        .resource_id(name)
         .send()
         .await;
     let tags = match tags {
@@ -363,7 +425,7 @@ pub async fn load_smoke_test(
                 .as_service_error()
                 .is_some_and(|service| service.is_invalid_resource_id()) =>
         {
-            deployment.log("smoke-test", "skipped", &format!("no SSM parameter {name}"));
+            log_no_smoke_test(name);
             return Ok(None);
         }
         Err(error) => {
@@ -374,62 +436,56 @@ pub async fn load_smoke_test(
             .into())
         }
     };
-    let parameter_stack = tags
-        .unwrap_or_default()
-        .into_iter()
-        .find(|tag| tag.key == STACK_ID_TAG_KEY)
-        .map(|tag| tag.value);
-    if is_foreign(parameter_stack.as_deref(), ownership.stack_id.as_deref()) {
-        deployment.log_with(
-            "smoke-test",
-            "untrusted",
-            &format!(
-                "SSM parameter {name} belongs to stack {}, the function to stack {}: ignoring it, \
-                 as only the function's own stack may define its smoke test",
-                parameter_stack.as_deref().unwrap_or("(none)"),
-                ownership.stack_id.as_deref().unwrap_or("(none)"),
-            ),
-            json!({"parameter": name, "parameter_stack": parameter_stack,
-                   "function_stack": ownership.stack_id}),
-        );
-        return Ok(None);
-    }
+    Ok(Some(
+        tags.unwrap_or_default()
+            .into_iter()
+            .find(|tag| tag.key == STACK_ID_TAG_KEY)
+            .map(|tag| tag.value),
+    ))
+}
+
+/// The decrypted value of the parameter `name`; `None` when it is gone (logged as `skipped`).
+async fn parameter_value(
+    deployment: &Deployment,
+    name: &str,
+) -> Result<Option<String>, CheckError> {
     let response = deployment
         .clients()
         .ssm
         .get_parameter()
-        .name(&name)
+        .name(name)
         .with_decryption(true)
         .send()
         .await;
-    let value = match response {
-        Ok(output) => output
-            .parameter
-            .and_then(|parameter| parameter.value)
-            .ok_or_else(|| format!("SSM parameter {name} has no value"))?,
+    match response {
+        Ok(output) => Ok(Some(
+            output
+                .parameter
+                .and_then(|parameter| parameter.value)
+                .ok_or_else(|| format!("SSM parameter {name} has no value"))?,
+        )),
         Err(error)
             if error
                 .as_service_error()
                 .is_some_and(|service| service.is_parameter_not_found()) =>
         {
-            deployment.log("smoke-test", "skipped", &format!("no SSM parameter {name}"));
-            return Ok(None);
+            log_no_smoke_test(name);
+            Ok(None)
         }
-        Err(error) => {
-            return Err(format!(
-                "GetParameter {name} failed: {}",
-                aws_sdk_ssm::error::DisplayErrorContext(&error)
-            )
-            .into())
-        }
-    };
-    let test = serde_json::from_str(&value).map_err(|error| {
-        format!(
-            r#"SSM parameter {name} is not a smoke test {{"event": ..., "expect": ...}}: {}"#,
-            excerpt(error.to_string().as_bytes())
+        Err(error) => Err(format!(
+            "GetParameter {name} failed: {}",
+            aws_sdk_ssm::error::DisplayErrorContext(&error)
         )
-    })?;
-    Ok(Some(test))
+        .into()),
+    }
+}
+
+fn log_no_smoke_test(name: &str) {
+    tracing::info!(
+        phase = "smoke-test",
+        decision = "skipped",
+        "no SSM parameter {name}"
+    );
 }
 
 /// Invokes `version` with the smoke test's event; fails on a `FunctionError` or when the
@@ -446,11 +502,13 @@ pub async fn run_smoke_test(
         let reason = format!(
             "smoke test: version {version} returned FunctionError {function_error}: {excerpt}"
         );
-        deployment.log_with(
-            "smoke-test",
-            "failed",
-            &reason,
-            json!({"version": version, "function_error": function_error}),
+        tracing::warn!(
+            phase = "smoke-test",
+            decision = "failed",
+            version,
+            function_error = %function_error,
+            "{}",
+            text::reason(&reason)
         );
         return Err(reason.into());
     }
@@ -461,63 +519,39 @@ pub async fn run_smoke_test(
         if let Some(mismatch) = first_mismatch(expected, &actual) {
             // Display bounds both values: a response can hold megabytes, and personal data.
             let reason = format!("smoke test: version {version} response differs at {mismatch}");
-            deployment.log_with(
-                "smoke-test",
-                "failed",
-                &reason,
-                json!({"version": version, "field": mismatch.pointer}),
+            tracing::warn!(
+                phase = "smoke-test",
+                decision = "failed",
+                version,
+                field = %mismatch.pointer,
+                "{}",
+                text::reason(&reason)
             );
             return Err(reason.into());
         }
     }
-    deployment.log_with(
-        "smoke-test",
-        "passed",
-        "no FunctionError and the response contains what was expected",
-        json!({"version": version}),
+    tracing::info!(
+        phase = "smoke-test",
+        decision = "passed",
+        version,
+        "no FunctionError and the response contains what was expected"
     );
     Ok(())
 }
 
-/// At most [`EXCERPT_CHARS`] characters of `payload`, marked `…` when cut.
-pub fn excerpt(payload: &[u8]) -> String {
-    // Only what can be quoted is decoded: a 6 MB payload costs no 6 MB string.
-    let head = &payload[..payload.len().min(EXCERPT_CHARS * 4 + 4)];
-    let text = String::from_utf8_lossy(head);
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None if head.len() < payload.len() => format!("{text}…"),
-        None => text.into_owned(),
-    }
-}
-
-/// Reads [`KEEP_VERSIONS_VARIABLE`]: `Ok(None)` when unset, an error when not a positive integer.
-pub fn keep_versions_from_env() -> Result<Option<usize>, String> {
-    match std::env::var(KEEP_VERSIONS_VARIABLE) {
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(error) => Err(format!("{KEEP_VERSIONS_VARIABLE}: {error}")),
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(keep) if keep >= 1 => Ok(Some(keep)),
-            _ => Err(format!(
-                "{KEEP_VERSIONS_VARIABLE} must be a positive integer, not {text:?}"
-            )),
-        },
-    }
-}
-
 /// An alias and every version it sends traffic to.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AliasRoute {
+pub(crate) struct AliasRoute {
     /// The alias name.
-    pub name: String,
+    pub(crate) name: String,
     /// The version the alias points at.
-    pub function_version: String,
+    pub(crate) function_version: String,
     /// Versions given weight through `RoutingConfig.AdditionalVersionWeights`.
-    pub weighted_versions: Vec<String>,
+    pub(crate) weighted_versions: Vec<String>,
 }
 
 /// Lists every alias of the target function (all pages).
-pub async fn list_aliases(deployment: &Deployment) -> Result<Vec<AliasRoute>, CheckError> {
+pub(crate) async fn list_aliases(deployment: &Deployment) -> Result<Vec<AliasRoute>, CheckError> {
     let mut aliases = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -551,7 +585,7 @@ pub async fn list_aliases(deployment: &Deployment) -> Result<Vec<AliasRoute>, Ch
 }
 
 /// Lists every version of the target function (all pages), `$LATEST` included.
-pub async fn list_versions(deployment: &Deployment) -> Result<Vec<String>, CheckError> {
+pub(crate) async fn list_versions(deployment: &Deployment) -> Result<Vec<String>, CheckError> {
     let mut versions = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -588,7 +622,7 @@ pub async fn list_versions(deployment: &Deployment) -> Result<Vec<String>, Check
 ///
 /// Versions newer than `current` are never candidates: they include the target and anything a
 /// concurrent deployment or a `PublishVersion` created meanwhile.
-pub fn versions_to_prune(
+pub(crate) fn versions_to_prune(
     versions: &[String],
     aliases: &[AliasRoute],
     keep: usize,
@@ -788,7 +822,7 @@ pub async fn prune_versions(
             "the current version {:?} is not a version number, so what is older is unknown",
             target.current_version
         );
-        deployment.log("prune", "skipped", &reason);
+        tracing::warn!(phase = "prune", decision = "skipped", "{reason}");
         return Err(reason.into());
     };
     let versions = list_versions(deployment).await?;
@@ -809,67 +843,67 @@ pub async fn prune_versions(
             Step::Stop(why) | Step::Failed(why) => {
                 summary.left = candidates;
                 summary.stopped = Some(why);
-                log_prune(deployment, keep, &summary);
+                log_prune(keep, &summary);
                 return Ok(summary);
             }
         }
     };
     let mut queue = candidates.into_iter();
     while let Some(version) = queue.next() {
-        if provisioned.contains(&version) {
-            summary
-                .kept
-                .push((version, "provisioned concurrency".to_owned()));
-            continue;
-        }
-        let stop = match still_used(deployment, version).await {
-            Step::Done(Some(user)) => {
-                summary.kept.push((version, user));
-                continue;
-            }
-            Step::Done(None) => None,
-            Step::Failed(why) => {
-                summary.kept.push((version, format!("unknown: {why}")));
-                continue;
-            }
-            Step::Stop(why) => Some(why),
-        };
-        let stop = match stop {
-            Some(why) => Some(why),
-            None => {
-                let call = deployment
-                    .clients()
-                    .lambda
-                    .delete_function()
-                    .function_name(&target.name)
-                    .qualifier(version.to_string())
-                    .customize()
-                    .config_override(no_retries())
-                    .send();
-                match bounded(deployment, "DeleteFunction", call).await {
-                    Step::Done(_) => {
-                        summary.deleted.push(version);
-                        None
-                    }
-                    Step::Failed(why) => {
-                        summary.failed.push((version, why));
-                        None
-                    }
-                    Step::Stop(why) => Some(why),
-                }
-            }
-        };
-        if let Some(why) = stop {
+        if let Some(why) = prune_one(deployment, version, &provisioned, &mut summary).await {
             summary.left.push(version);
             summary.left.extend(queue.by_ref());
             summary.stopped = Some(why);
         }
     }
-    log_prune(deployment, keep, &summary);
+    log_prune(keep, &summary);
     Ok(summary)
 }
 
-fn log_prune(deployment: &Deployment, keep: usize, summary: &PruneSummary) {
+/// Deletes `version` unless something still uses it, recording the outcome in `summary`;
+/// returns why pruning must stop, if it must.
+async fn prune_one(
+    deployment: &Deployment,
+    version: u64,
+    provisioned: &BTreeSet<u64>,
+    summary: &mut PruneSummary,
+) -> Option<String> {
+    if provisioned.contains(&version) {
+        summary
+            .kept
+            .push((version, "provisioned concurrency".to_owned()));
+        return None;
+    }
+    match still_used(deployment, version).await {
+        Step::Done(Some(user)) => {
+            summary.kept.push((version, user));
+            return None;
+        }
+        Step::Done(None) => {}
+        Step::Failed(why) => {
+            summary.kept.push((version, format!("unknown: {why}")));
+            return None;
+        }
+        Step::Stop(why) => return Some(why),
+    }
+    let call = deployment
+        .clients()
+        .lambda
+        .delete_function()
+        .function_name(&deployment.target.name)
+        .qualifier(version.to_string())
+        .customize()
+        .config_override(no_retries())
+        .send();
+    match bounded(deployment, "DeleteFunction", call).await {
+        Step::Done(_) => summary.deleted.push(version),
+        Step::Failed(why) => summary.failed.push((version, why)),
+        Step::Stop(why) => return Some(why),
+    }
+    None
+}
+
+fn log_prune(keep: usize, summary: &PruneSummary) {
     let decision = match (&summary.stopped, summary.failed.is_empty()) {
         (Some(_), _) => "stopped",
         (None, true) => "pruned",
@@ -890,16 +924,17 @@ fn log_prune(deployment: &Deployment, keep: usize, summary: &PruneSummary) {
             .map(|(version, why)| json!({"version": version, key: why}))
             .collect()
     };
-    deployment.log_with(
-        "prune",
+    let kept = Value::Array(pairs(&summary.kept, "used_by"));
+    let failed = Value::Array(pairs(&summary.failed, "error"));
+    // tracing fields are scalars: the lists are JSON text, to be parsed back.
+    tracing::info!(
+        phase = "prune",
         decision,
-        &reason,
-        json!({
-            "deleted": summary.deleted,
-            "kept": pairs(&summary.kept, "used_by"),
-            "failed": pairs(&summary.failed, "error"),
-            "left": summary.left,
-        }),
+        deleted = %json!(summary.deleted),
+        kept = %kept,
+        failed = %failed,
+        left = %json!(summary.left),
+        "{reason}"
     );
 }
 
@@ -957,10 +992,7 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_bounded() {
-        assert_eq!(excerpt(b"short"), "short");
-        assert_eq!(excerpt("é".repeat(600).as_bytes()).chars().count(), 513);
-        assert_eq!(excerpt(&vec![b'x'; 6 << 20]).chars().count(), 513);
+    fn qualifiers_are_cut_from_function_arns() {
         assert_eq!(
             unqualified_arn("arn:aws:lambda:us-east-1:1:function:api:7"),
             "arn:aws:lambda:us-east-1:1:function:api"

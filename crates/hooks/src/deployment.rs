@@ -1,11 +1,10 @@
 //! What the check receives: the deployment, the function it shifts, and helpers.
 
 use crate::appspec::{AppSpec, AppSpecError, Phase, TargetFunction};
-use crate::log::Logger;
 use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::primitives::Blob;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -22,7 +21,7 @@ pub struct Clients {
 
 impl Clients {
     /// Builds the clients from a shared SDK configuration (region, endpoint, credentials, retries).
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
+    pub(crate) fn new(config: &aws_config::SdkConfig) -> Self {
         Clients {
             codedeploy: aws_sdk_codedeploy::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
@@ -49,7 +48,6 @@ pub struct Deployment {
     pub phase: Option<Phase>,
     pub(crate) deadline: Instant,
     pub(crate) clients: Clients,
-    pub(crate) log: Logger,
 }
 
 /// What an invocation of a function version returned.
@@ -136,21 +134,11 @@ impl Deployment {
             executed_version: output.executed_version().map(str::to_owned),
         })
     }
-
-    /// Writes a structured log line for a step of the check, tagged with the deployment id.
-    pub fn log(&self, phase: &str, decision: &str, reason: &str) {
-        self.log.decision(phase, decision, reason, json!({}));
-    }
-
-    /// Like [`Deployment::log`], with extra JSON fields merged into the line.
-    pub fn log_with(&self, phase: &str, decision: &str, reason: &str, details: Value) {
-        self.log.decision(phase, decision, reason, details);
-    }
 }
 
 /// Why the deployment could not be read (and so is reported as `Failed`).
 #[derive(Debug, thiserror::Error)]
-pub enum DeploymentError {
+pub(crate) enum DeploymentError {
     /// `GetDeployment` failed.
     #[error("GetDeployment failed: {0}")]
     GetDeployment(String),
@@ -191,7 +179,6 @@ pub(crate) async fn load(
     ids: &EventIds,
     own_function_name: &str,
     deadline: Instant,
-    log: &Logger,
 ) -> Result<Deployment, DeploymentError> {
     let info = clients
         .codedeploy
@@ -257,6 +244,5 @@ pub(crate) async fn load(
         phase,
         deadline,
         clients: clients.clone(),
-        log: log.clone(),
     })
 }

@@ -35,14 +35,10 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// The most characters of one JSON value a mismatch message quotes.
-pub const QUOTED_VALUE_CHARS: usize = 200;
+const QUOTED_VALUE_CHARS: usize = 200;
 
 fn bounded(value: &Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(QUOTED_VALUE_CHARS) {
-        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
-        None => text,
-    }
+    crate::text::cut(&value.to_string(), QUOTED_VALUE_CHARS)
 }
 
 /// Checks that `actual` contains `expected`.

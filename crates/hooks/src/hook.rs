@@ -1,7 +1,7 @@
 //! Running a check and reporting its outcome to CodeDeploy, exactly once.
 
 use crate::deployment::{self, Clients, Deployment, DeploymentError, EventIds};
-use crate::log::Logger;
+use crate::text;
 use aws_config::retry::RetryConfig;
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use aws_sdk_codedeploy::config::http::HttpResponse;
@@ -14,8 +14,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
+use tracing::Instrument;
 
-/// The error type a check returns: any error, whose message becomes the logged reason.
+/// The error type a check returns: any error, whose message becomes the reported reason.
 pub type CheckError = Box<dyn std::error::Error + Send + Sync>;
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), CheckError>> + Send>>;
@@ -23,14 +25,19 @@ type CheckFn = Arc<dyn Fn(Deployment) -> CheckFuture + Send + Sync>;
 type AfterFn = Arc<dyn Fn(Deployment) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// The shortest time kept back from the check for reporting its outcome.
-pub const MIN_SAFETY_MARGIN: Duration = Duration::from_secs(2);
+pub(crate) const MIN_SAFETY_MARGIN: Duration = Duration::from_secs(2);
 /// The longest time kept back from the check for reporting its outcome.
-pub const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(30);
+pub(crate) const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(30);
 /// Time kept free at the very end of the invocation so the handler returns before Lambda stops it.
-pub const FINAL_GUARD: Duration = Duration::from_millis(250);
+pub(crate) const FINAL_GUARD: Duration = Duration::from_millis(250);
 /// A check budget under this is logged as a warning: a slow cold start, a readiness wait or one
 /// SDK retry can use it all, and the deployment then fails although its version is healthy.
-pub const LOW_BUDGET_WARNING: Duration = Duration::from_secs(10);
+pub(crate) const LOW_BUDGET_WARNING: Duration = Duration::from_secs(10);
+/// The time budget assumed when the runtime's deadline is already past as the invocation starts.
+///
+/// Real Lambda always sends a future deadline; the local emulator (`cargo lambda watch`) sends a
+/// constant that lies in 1970. Without this fallback every emulated run would fail at once.
+pub(crate) const FALLBACK_BUDGET: Duration = Duration::from_secs(60);
 
 /// The time kept back from the check to report its outcome: 10% of the time the invocation has
 /// left when it starts, at least [`MIN_SAFETY_MARGIN`] and at most [`MAX_SAFETY_MARGIN`], but
@@ -41,7 +48,7 @@ pub const LOW_BUDGET_WARNING: Duration = Duration::from_secs(10);
 /// timeout the ready-made hooks use by default, the check gets 54 s and the report 6 s. The
 /// third keeps short timeouts usable: with 3 s the check gets 2 s and the report 750 ms (one
 /// attempt against a fast endpoint takes milliseconds), with 1.5 s the check gets 1 s.
-pub fn safety_margin(available: Duration) -> Duration {
+pub(crate) fn safety_margin(available: Duration) -> Duration {
     (available / 10)
         .clamp(MIN_SAFETY_MARGIN, MAX_SAFETY_MARGIN)
         .min(available / 3)
@@ -56,16 +63,10 @@ pub struct Invocation {
     pub function_name: String,
 }
 
-/// The time budget assumed when the runtime's deadline is already past as the invocation starts.
-///
-/// Real Lambda always sends a future deadline; the local emulator (`cargo lambda watch`) sends a
-/// constant that lies in 1970. Without this fallback every emulated run would fail at once.
-pub const FALLBACK_BUDGET: Duration = Duration::from_secs(60);
-
 impl Invocation {
-    /// Builds an invocation from the Lambda runtime's context (see [`FALLBACK_BUDGET`] for a
-    /// deadline that is already past).
-    pub fn from_context(context: &lambda_runtime::Context) -> Invocation {
+    /// The invocation the Lambda runtime describes (see [`FALLBACK_BUDGET`] for a deadline that
+    /// is already past).
+    fn from_context(context: &lambda_runtime::Context) -> Invocation {
         let remaining = match context.deadline().duration_since(SystemTime::now()) {
             Ok(remaining) if !remaining.is_zero() => remaining,
             _ => FALLBACK_BUDGET,
@@ -92,6 +93,13 @@ impl Status {
         match self {
             Status::Succeeded => LifecycleEventStatus::Succeeded,
             Status::Failed => LifecycleEventStatus::Failed,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "Succeeded",
+            Status::Failed => "Failed",
         }
     }
 }
@@ -173,33 +181,67 @@ impl From<HookError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// A lifecycle hook: a check plus the machinery that always reports its outcome.
+/// A lifecycle hook: a check, and optional work after a `Succeeded` report.
+///
+/// [`crate::run`] is `Hook::new(check).run()`; build a `Hook` only to add
+/// [`Hook::after_success`].
 #[derive(Clone)]
 pub struct Hook {
-    clients: Clients,
     check: CheckFn,
     after_success: Option<AfterFn>,
-    log: Logger,
 }
 
 impl std::fmt::Debug for Hook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hook")
-            .field("clients", &self.clients)
+            .field("after_success", &self.after_success.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Hook {
-    /// A hook running `check`, with AWS clients built from `config`.
-    ///
-    /// CodeDeploy reads retry throttling and 5xx a few times with a short backoff (at most 4
-    /// attempts from 200 ms), on top of whatever `config` says for the other services.
-    pub fn new<F, Fut>(config: &aws_config::SdkConfig, check: F) -> Hook
+    /// A hook running `check` on every lifecycle event.
+    pub fn new<F, Fut>(check: F) -> Hook
     where
         F: Fn(Deployment) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), CheckError>> + Send + 'static,
     {
+        Hook {
+            check: Arc::new(move |deployment| Box::pin(check(deployment))),
+            after_success: None,
+        }
+    }
+
+    /// Runs `work` after CodeDeploy has accepted a `Succeeded` report, in the time the invocation
+    /// has left (up to 250 ms before the Lambda deadline; [`Deployment::time_left`] tells it
+    /// how much). Nothing it does (errors, panics, overrunning) can change the status already
+    /// reported, so housekeeping such as pruning old versions belongs here, not in the check.
+    pub fn after_success<F, Fut>(mut self, work: F) -> Hook
+    where
+        F: Fn(Deployment) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.after_success = Some(Arc::new(move |deployment| Box::pin(work(deployment))));
+        self
+    }
+
+    /// Serves lifecycle events on the Lambda runtime until the runtime stops, with AWS clients
+    /// configured from the environment, logging JSON lines to standard output unless a
+    /// `tracing` subscriber is already installed.
+    pub async fn run(self) -> Result<(), crate::Error> {
+        // An author's own subscriber wins; the error only says that one is already installed.
+        let _ = tracing::subscriber::set_global_default(gradual_logging::json_subscriber(
+            std::io::stdout,
+        ));
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        self.with_config(&config).serve().await
+    }
+
+    /// The hook bound to AWS clients built from `config`.
+    ///
+    /// CodeDeploy reads retry throttling and 5xx a few times with a short backoff (at most 4
+    /// attempts from 200 ms), on top of whatever `config` says for the other services.
+    pub(crate) fn with_config(self, config: &aws_config::SdkConfig) -> Runner {
         let mut clients = Clients::new(config);
         clients.codedeploy = aws_sdk_codedeploy::Client::from_conf(
             aws_sdk_codedeploy::config::Builder::from(config)
@@ -210,43 +252,45 @@ impl Hook {
                 )
                 .build(),
         );
-        Hook {
+        Runner {
             clients,
-            check: Arc::new(move |deployment| Box::pin(check(deployment))),
-            after_success: None,
-            log: Logger::default(),
+            check: self.check,
+            after_success: self.after_success,
         }
     }
+}
 
-    /// Runs `work` after CodeDeploy has accepted a `Succeeded` report, in the time the invocation
-    /// has left (up to [`FINAL_GUARD`] before the Lambda deadline; [`Deployment::time_left`]
-    /// tells it how much). Nothing it does (errors, panics, overrunning) can change the status
-    /// already reported, so housekeeping such as pruning old versions belongs here, not in the
-    /// check.
-    pub fn after_success<F, Fut>(mut self, work: F) -> Hook
-    where
-        F: Fn(Deployment) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.after_success = Some(Arc::new(move |deployment| Box::pin(work(deployment))));
-        self
+/// A [`Hook`] with its AWS clients: what serves the events.
+pub(crate) struct Runner {
+    clients: Clients,
+    check: CheckFn,
+    after_success: Option<AfterFn>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("clients", &self.clients)
+            .finish_non_exhaustive()
     }
+}
 
-    /// Sends the structured log lines to `sink` instead of standard output.
-    pub fn with_log_sink(mut self, sink: impl Fn(&Value) + Send + Sync + 'static) -> Hook {
-        self.log = Logger::new(Arc::new(sink));
-        self
-    }
+/// The deadlines of one invocation, from the Lambda deadline.
+struct Budget {
+    check_deadline: Instant,
+    report_deadline: Instant,
+}
 
-    /// Serves lifecycle events on the Lambda runtime until the runtime stops.
-    pub async fn serve(self) -> Result<(), lambda_runtime::Error> {
-        let hook = Arc::new(self);
+impl Runner {
+    async fn serve(self) -> Result<(), crate::Error> {
+        let runner = Arc::new(self);
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: lambda_runtime::LambdaEvent<Value>| {
-                let hook = Arc::clone(&hook);
+                let runner = Arc::clone(&runner);
                 async move {
                     let invocation = Invocation::from_context(&event.context);
-                    hook.respond(event.payload, invocation)
+                    runner
+                        .respond(event.payload, invocation)
                         .await
                         .map_err(lambda_runtime::Diagnostic::from)
                 }
@@ -255,23 +299,30 @@ impl Hook {
         .await
     }
 
-    /// What Lambda gets for one event: [`Hook::handle`], with errors that no retry can fix
+    /// What Lambda gets for one event: [`Runner::handle`], with errors that no retry can fix
     /// turned into a successful answer after an `abandoned` log line.
     ///
     /// Lambda retries a failed asynchronous invocation twice, rerunning the check (smoke test
     /// included) each time. That only helps when a later report could get through, so only
     /// retryable errors (throttling, 5xx, timeouts on the report) stay errors.
-    pub async fn respond(&self, event: Value, invocation: Invocation) -> Result<Value, HookError> {
+    pub(crate) async fn respond(
+        &self,
+        event: Value,
+        invocation: Invocation,
+    ) -> Result<Value, HookError> {
         match self.handle(event, invocation).await {
             Ok(report) => Ok(serde_json::to_value(&report).unwrap_or(Value::Null)),
             Err(error) if error.is_retryable() => Err(error),
             Err(error) => {
                 let message = error.to_string();
-                self.log.decision(
-                    "lambda",
-                    "abandoned",
-                    &format!("{message}; a retry cannot succeed, so the event ends here"),
-                    json!({"retryable": false}),
+                tracing::error!(
+                    phase = "lambda",
+                    decision = "abandoned",
+                    retryable = false,
+                    "{}",
+                    text::reason(&format!(
+                        "{message}; a retry cannot succeed, so the event ends here"
+                    ))
                 );
                 Ok(json!({"abandoned": message, "retryable": false}))
             }
@@ -283,54 +334,43 @@ impl Hook {
     ///
     /// Returns `Err` only when nothing could be reported: the event has no ids, or every report
     /// attempt failed before the deadline.
-    pub async fn handle(&self, event: Value, invocation: Invocation) -> Result<Report, HookError> {
+    pub(crate) async fn handle(
+        &self,
+        event: Value,
+        invocation: Invocation,
+    ) -> Result<Report, HookError> {
         let ids = match parse_event(event) {
             Ok(ids) => ids,
             Err(reason) => {
-                self.log.decision("event", "rejected", &reason, json!({}));
+                tracing::warn!(
+                    phase = "event",
+                    decision = "rejected",
+                    "{}",
+                    text::reason(&reason)
+                );
                 return Err(HookError::MalformedEvent(reason));
             }
         };
-        let log = self.log.with("deployment_id", ids.deployment_id.clone());
-        let lambda_deadline = Instant::from_std(invocation.deadline);
-        let now = Instant::now();
-        let margin = safety_margin(lambda_deadline.saturating_duration_since(now));
-        let check_deadline = lambda_deadline.checked_sub(margin).unwrap_or(now);
-        let report_deadline = lambda_deadline.checked_sub(FINAL_GUARD).unwrap_or(now);
-        let check_budget = check_deadline.saturating_duration_since(now);
-        log.decision(
-            "event",
-            "accepted",
-            "the event carries a deployment id and a lifecycle event hook execution id",
-            json!({
-                "hook_function": invocation.function_name,
-                "check_budget_ms": millis(check_budget),
-                "safety_margin_ms": millis(margin),
-            }),
-        );
-        if check_budget < LOW_BUDGET_WARNING {
-            log.decision(
-                "budget",
-                "low",
-                &format!(
-                    "the check has {} ms: under {} s, a cold start or one retry can fail a healthy \
-                     deployment; give the hook a longer timeout",
-                    millis(check_budget),
-                    LOW_BUDGET_WARNING.as_secs()
-                ),
-                json!({"check_budget_ms": millis(check_budget)}),
-            );
-        }
+        // Every line about this event, the check's own included, carries its deployment id.
+        let span = tracing::info_span!("hook", deployment_id = %ids.deployment_id);
+        self.handle_event(ids, invocation).instrument(span).await
+    }
 
+    async fn handle_event(
+        &self,
+        ids: EventIds,
+        invocation: Invocation,
+    ) -> Result<Report, HookError> {
+        let budget = budget(&invocation);
         let (status, reason, deployment) = match self
-            .decide(&ids, &invocation.function_name, check_deadline, &log)
+            .decide(&ids, &invocation.function_name, budget.check_deadline)
             .await
         {
             Decision::Report(status, reason, deployment) => {
-                (status, crate::log::bounded(&reason), deployment)
+                (status, text::reason(&reason), deployment)
             }
             Decision::NotNeeded(reason) => {
-                log.decision("check", "not-needed", &reason, json!({}));
+                tracing::info!(phase = "check", decision = "not-needed", "{reason}");
                 return Ok(Report {
                     deployment_id: ids.deployment_id.clone(),
                     status: None,
@@ -339,58 +379,23 @@ impl Hook {
                 });
             }
         };
-        log.decision("check", status_name(status), &reason, json!({}));
-
+        match status {
+            Status::Succeeded => {
+                tracing::info!(phase = "check", decision = status.as_str(), "{reason}");
+            }
+            Status::Failed => {
+                tracing::warn!(phase = "check", decision = status.as_str(), "{reason}");
+            }
+        }
         let report = self
-            .report(&ids, status, reason, report_deadline, &log)
+            .report(&ids, status, reason, budget.report_deadline)
             .await?;
         if let (Some(work), Some(deployment), Delivery::Reported { .. }, Status::Succeeded) =
             (&self.after_success, deployment, report.delivery, status)
         {
-            self.run_after_success(work, deployment, report_deadline, &log)
-                .await;
+            run_after_success(work, deployment, budget.report_deadline).await;
         }
         Ok(report)
-    }
-
-    /// Runs the after-success work in its own task until `deadline`: it may panic or overrun,
-    /// and the status is already reported either way.
-    async fn run_after_success(
-        &self,
-        work: &AfterFn,
-        mut deployment: Box<Deployment>,
-        deadline: Instant,
-        log: &Logger,
-    ) {
-        // The work sees a deadline a little before the hard stop, so that it can notice it,
-        // stop its calls and log what it left instead of being cut off mid-way.
-        const WIND_DOWN: Duration = Duration::from_millis(100);
-        deployment.deadline = deadline.checked_sub(WIND_DOWN).unwrap_or(deadline);
-        let mut task = tokio::spawn(work(*deployment));
-        match tokio::time::timeout_at(deadline, &mut task).await {
-            Ok(Ok(())) => {}
-            Ok(Err(join_error)) => {
-                let reason = match join_error.try_into_panic() {
-                    Ok(payload) => format!("panicked: {}", panic_message(&*payload)),
-                    Err(join_error) => format!("cancelled: {join_error}"),
-                };
-                log.decision(
-                    "after-success",
-                    "failed",
-                    &format!("the work after the report {reason}; the reported status stands"),
-                    json!({}),
-                );
-            }
-            Err(_elapsed) => {
-                task.abort();
-                log.decision(
-                    "after-success",
-                    "stopped",
-                    "the invocation's deadline came first; the reported status stands",
-                    json!({}),
-                );
-            }
-        }
     }
 
     /// Runs the deployment lookup and the check in their own task, so that a panic or an overrun
@@ -400,7 +405,6 @@ impl Hook {
         ids: &EventIds,
         own_function_name: &str,
         check_deadline: Instant,
-        log: &Logger,
     ) -> Decision {
         let started = Instant::now();
         let clients = self.clients.clone();
@@ -410,56 +414,15 @@ impl Hook {
             execution_id: ids.execution_id.clone(),
         };
         let own_name = own_function_name.to_owned();
-        let task_log = log.clone();
-        let mut task = tokio::spawn(async move {
-            let deployment =
-                match deployment::load(&clients, &task_ids, &own_name, check_deadline, &task_log)
-                    .await
-                {
-                    Ok(deployment) => deployment,
-                    Err(DeploymentError::NotInProgress(status)) => {
-                        let reason = format!(
-                            "the deployment is {status}, no longer InProgress: CodeDeploy has \
-                             stopped waiting for this event, so there is nothing to check or report"
-                        );
-                        task_log.decision("deployment", "not-in-progress", &reason, json!({}));
-                        return Decision::NotNeeded(reason);
-                    }
-                    Err(error) => {
-                        let reason = format!("could not read the deployment: {error}");
-                        task_log.decision("deployment", "unreadable", &reason, json!({}));
-                        return Decision::Report(Status::Failed, reason, None);
-                    }
-                };
-            task_log.decision(
-                "deployment",
-                "found",
-                match deployment.phase {
-                    Some(_) => "the AppSpec names this function as the hook of one lifecycle event",
-                    None => "this function is not the hook of exactly one lifecycle event in the AppSpec",
-                },
-                json!({
-                    "application": deployment.application_name,
-                    "deployment_group": deployment.deployment_group_name,
-                    "function": deployment.target.name,
-                    "alias": deployment.target.alias,
-                    "current_version": deployment.target.current_version,
-                    "target_version": deployment.target.target_version,
-                    "lifecycle_event": deployment.phase.map(|phase| phase.as_str()),
-                }),
-            );
-            let kept = deployment.clone();
-            match check(deployment).await {
-                Ok(()) => Decision::Report(
-                    Status::Succeeded,
-                    "the check passed".to_owned(),
-                    Some(Box::new(kept)),
-                ),
-                Err(error) => {
-                    Decision::Report(Status::Failed, format!("the check failed: {error}"), None)
+        let mut task =
+            tokio::spawn(
+                async move {
+                    load_and_check(&clients, &task_ids, &own_name, check_deadline, check).await
                 }
-            }
-        });
+                // A spawned task inherits neither the span nor a test's thread-local subscriber.
+                .in_current_span()
+                .with_current_subscriber(),
+            );
         match tokio::time::timeout_at(check_deadline, &mut task).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(join_error)) => {
@@ -492,64 +455,23 @@ impl Hook {
         status: Status,
         reason: String,
         deadline: Instant,
-        log: &Logger,
     ) -> Result<Report, HookError> {
         const MAX_ATTEMPTS: u32 = 8;
         const FIRST_BACKOFF: Duration = Duration::from_millis(100);
         const MAX_BACKOFF: Duration = Duration::from_secs(2);
-        const MAX_ATTEMPT_TIME: Duration = Duration::from_secs(5);
 
         let mut attempts = 0;
         let mut backoff = FIRST_BACKOFF;
         let (last_error, retryable) = loop {
             attempts += 1;
-            let attempt_time = deadline
-                .saturating_duration_since(Instant::now())
-                .min(MAX_ATTEMPT_TIME);
-            let sent = self
-                .clients
-                .codedeploy
-                .put_lifecycle_event_hook_execution_status()
-                .deployment_id(&ids.deployment_id)
-                .lifecycle_event_hook_execution_id(&ids.execution_id)
-                .status(status.as_sdk())
-                .customize()
-                // Retries are done here, where they can be bounded by the hook's deadline.
-                .config_override(
-                    aws_sdk_codedeploy::config::Builder::default()
-                        .retry_config(RetryConfig::disabled()),
-                )
-                .send();
-            let (verdict, error) = match tokio::time::timeout(attempt_time, sent).await {
-                Ok(Ok(_)) => (Verdict::Accepted, String::new()),
-                Ok(Err(error)) => (classify(&error), DisplayErrorContext(&error).to_string()),
-                Err(_elapsed) => (
-                    Verdict::Retry,
-                    format!("no answer within {} ms", millis(attempt_time)),
-                ),
-            };
+            let (verdict, error) = self.send_report(ids, status, deadline).await;
             let delivery = match verdict {
                 Verdict::Accepted => Some(Delivery::Reported { attempts }),
                 Verdict::AlreadyCompleted => Some(Delivery::AlreadyCompleted),
                 Verdict::Retry | Verdict::Fatal => None,
             };
             if let Some(delivery) = delivery {
-                let (decision, why) = match delivery {
-                    Delivery::Reported { .. } => ("reported", "CodeDeploy accepted the status"),
-                    // Not "duplicate": CodeDeploy may have ended the event itself (a timeout),
-                    // with a status other than the one decided here.
-                    Delivery::AlreadyCompleted | Delivery::NotNeeded => (
-                        "already-completed",
-                        "already completed: CodeDeploy already holds a status for this event, \
-                         possibly not the one decided here; nothing to do",
-                    ),
-                };
-                log.decision(
-                    "report",
-                    decision,
-                    why,
-                    json!({"status": status_name(status), "attempts": attempts}),
-                );
+                log_delivery(delivery, status, attempts);
                 return Ok(Report {
                     deployment_id: ids.deployment_id.clone(),
                     status: Some(status),
@@ -561,20 +483,26 @@ impl Hook {
             if matches!(verdict, Verdict::Fatal) || attempts >= MAX_ATTEMPTS || out_of_time {
                 break (error, matches!(verdict, Verdict::Retry));
             }
-            log.decision(
-                "report",
-                "retrying",
-                &error,
-                json!({"status": status_name(status), "attempts": attempts, "backoff_ms": millis(backoff)}),
+            tracing::warn!(
+                phase = "report",
+                decision = "retrying",
+                status = status.as_str(),
+                attempts,
+                backoff_ms = millis(backoff),
+                "{}",
+                text::reason(&error)
             );
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         };
-        log.decision(
-            "report",
-            "undelivered",
-            &last_error,
-            json!({"status": status_name(status), "attempts": attempts, "retryable": retryable}),
+        tracing::error!(
+            phase = "report",
+            decision = "undelivered",
+            status = status.as_str(),
+            attempts,
+            retryable,
+            "{}",
+            text::reason(&last_error)
         );
         Err(HookError::ReportFailed {
             deployment_id: ids.deployment_id.clone(),
@@ -583,6 +511,196 @@ impl Hook {
             reason: last_error,
             retryable,
         })
+    }
+
+    /// One `PutLifecycleEventHookExecutionStatus` attempt, bounded by `deadline`: what it
+    /// means for the next step, and the error it returned, if any.
+    async fn send_report(
+        &self,
+        ids: &EventIds,
+        status: Status,
+        deadline: Instant,
+    ) -> (Verdict, String) {
+        const MAX_ATTEMPT_TIME: Duration = Duration::from_secs(5);
+        let attempt_time = deadline
+            .saturating_duration_since(Instant::now())
+            .min(MAX_ATTEMPT_TIME);
+        let sent = self
+            .clients
+            .codedeploy
+            .put_lifecycle_event_hook_execution_status()
+            .deployment_id(&ids.deployment_id)
+            .lifecycle_event_hook_execution_id(&ids.execution_id)
+            .status(status.as_sdk())
+            .customize()
+            // Retries are done here, where they can be bounded by the hook's deadline.
+            .config_override(
+                aws_sdk_codedeploy::config::Builder::default()
+                    .retry_config(RetryConfig::disabled()),
+            )
+            .send();
+        match tokio::time::timeout(attempt_time, sent).await {
+            Ok(Ok(_)) => (Verdict::Accepted, String::new()),
+            Ok(Err(error)) => (classify(&error), DisplayErrorContext(&error).to_string()),
+            Err(_elapsed) => (
+                Verdict::Retry,
+                format!("no answer within {} ms", millis(attempt_time)),
+            ),
+        }
+    }
+}
+
+/// The check's and the report's deadlines for `invocation`, logged with the event's acceptance.
+fn budget(invocation: &Invocation) -> Budget {
+    let lambda_deadline = Instant::from_std(invocation.deadline);
+    let now = Instant::now();
+    let margin = safety_margin(lambda_deadline.saturating_duration_since(now));
+    let check_deadline = lambda_deadline.checked_sub(margin).unwrap_or(now);
+    let report_deadline = lambda_deadline.checked_sub(FINAL_GUARD).unwrap_or(now);
+    let check_budget = check_deadline.saturating_duration_since(now);
+    tracing::info!(
+        phase = "event",
+        decision = "accepted",
+        hook_function = %invocation.function_name,
+        check_budget_ms = millis(check_budget),
+        safety_margin_ms = millis(margin),
+        "the event carries a deployment id and a lifecycle event hook execution id"
+    );
+    if check_budget < LOW_BUDGET_WARNING {
+        tracing::warn!(
+            phase = "budget",
+            decision = "low",
+            check_budget_ms = millis(check_budget),
+            "the check has {} ms: under {} s, a cold start or one retry can fail a healthy \
+             deployment; give the hook a longer timeout",
+            millis(check_budget),
+            LOW_BUDGET_WARNING.as_secs()
+        );
+    }
+    Budget {
+        check_deadline,
+        report_deadline,
+    }
+}
+
+/// The task behind [`Runner::decide`]: reads the deployment, then runs the check on it.
+async fn load_and_check(
+    clients: &Clients,
+    ids: &EventIds,
+    own_name: &str,
+    check_deadline: Instant,
+    check: CheckFn,
+) -> Decision {
+    let deployment = match deployment::load(clients, ids, own_name, check_deadline).await {
+        Ok(deployment) => deployment,
+        Err(DeploymentError::NotInProgress(status)) => {
+            let reason = format!(
+                "the deployment is {status}, no longer InProgress: CodeDeploy has stopped \
+                 waiting for this event, so there is nothing to check or report"
+            );
+            tracing::info!(
+                phase = "deployment",
+                decision = "not-in-progress",
+                "{reason}"
+            );
+            return Decision::NotNeeded(reason);
+        }
+        Err(error) => {
+            let reason = format!("could not read the deployment: {error}");
+            tracing::warn!(
+                phase = "deployment",
+                decision = "unreadable",
+                "{}",
+                text::reason(&reason)
+            );
+            return Decision::Report(Status::Failed, reason, None);
+        }
+    };
+    tracing::info!(
+        phase = "deployment",
+        decision = "found",
+        application = %deployment.application_name,
+        deployment_group = %deployment.deployment_group_name,
+        function = %deployment.target.name,
+        alias = %deployment.target.alias,
+        current_version = %deployment.target.current_version,
+        target_version = %deployment.target.target_version,
+        lifecycle_event = deployment.phase.map(|phase| phase.as_str()),
+        "{}",
+        match deployment.phase {
+            Some(_) => "the AppSpec names this function as the hook of one lifecycle event",
+            None => "this function is not the hook of exactly one lifecycle event in the AppSpec",
+        }
+    );
+    let kept = deployment.clone();
+    match check(deployment).await {
+        Ok(()) => Decision::Report(
+            Status::Succeeded,
+            "the check passed".to_owned(),
+            Some(Box::new(kept)),
+        ),
+        Err(error) => Decision::Report(Status::Failed, format!("the check failed: {error}"), None),
+    }
+}
+
+/// Runs the after-success work in its own task until `deadline`: it may panic or overrun,
+/// and the status is already reported either way.
+async fn run_after_success(work: &AfterFn, mut deployment: Box<Deployment>, deadline: Instant) {
+    // The work sees a deadline a little before the hard stop, so that it can notice it,
+    // stop its calls and log what it left instead of being cut off mid-way.
+    const WIND_DOWN: Duration = Duration::from_millis(100);
+    deployment.deadline = deadline.checked_sub(WIND_DOWN).unwrap_or(deadline);
+    let mut task = tokio::spawn(
+        work(*deployment)
+            .in_current_span()
+            .with_current_subscriber(),
+    );
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(Ok(())) => {}
+        Ok(Err(join_error)) => {
+            let reason = match join_error.try_into_panic() {
+                Ok(payload) => format!("panicked: {}", panic_message(&*payload)),
+                Err(join_error) => format!("cancelled: {join_error}"),
+            };
+            tracing::warn!(
+                phase = "after-success",
+                decision = "failed",
+                "{}",
+                text::reason(&format!(
+                    "the work after the report {reason}; the reported status stands"
+                ))
+            );
+        }
+        Err(_elapsed) => {
+            task.abort();
+            tracing::warn!(
+                phase = "after-success",
+                decision = "stopped",
+                "the invocation's deadline came first; the reported status stands"
+            );
+        }
+    }
+}
+
+fn log_delivery(delivery: Delivery, status: Status, attempts: u32) {
+    match delivery {
+        Delivery::Reported { .. } => tracing::info!(
+            phase = "report",
+            decision = "reported",
+            status = status.as_str(),
+            attempts,
+            "CodeDeploy accepted the status"
+        ),
+        // Not "duplicate": CodeDeploy may have ended the event itself (a timeout), with a
+        // status other than the one decided here.
+        Delivery::AlreadyCompleted | Delivery::NotNeeded => tracing::info!(
+            phase = "report",
+            decision = "already-completed",
+            status = status.as_str(),
+            attempts,
+            "already completed: CodeDeploy already holds a status for this event, possibly not \
+             the one decided here; nothing to do"
+        ),
     }
 }
 
@@ -659,13 +777,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|message| (*message).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-text panic payload".to_owned())
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Succeeded => "Succeeded",
-        Status::Failed => "Failed",
-    }
 }
 
 fn millis(duration: Duration) -> u64 {

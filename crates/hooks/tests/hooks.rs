@@ -4,10 +4,9 @@
 
 mod support;
 
-use gradual_hooks::aws_config::{self, BehaviorVersion, SdkConfig};
-use gradual_hooks::{
-    checks, Delivery, Deployment, Hook, HookError, Invocation, Phase, Report, Status,
-};
+use aws_config::{BehaviorVersion, SdkConfig};
+use gradual_hooks::testing::{Delivery, HookError, Invocation, Report, Status, TestHook};
+use gradual_hooks::{checks, Deployment, Hook, Phase};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +15,7 @@ use support::fake_aws::{
     AliasFixture, DeploymentFixture, FakeAws, Fault, FunctionFixture, InvokeBehaviour,
     ParameterFixture, VersionFixture,
 };
+use support::logs::Logs;
 
 const PRE_HOOK: &str = "pre-hook";
 const POST_HOOK: &str = "post-hook";
@@ -107,18 +107,18 @@ async fn sdk_config(aws: &FakeAws) -> SdkConfig {
         .await
 }
 
-type Logs = Arc<Mutex<Vec<Value>>>;
-
-async fn hook<F, Fut>(aws: &FakeAws, check: F) -> (Hook, Logs)
+async fn hook<F, Fut>(aws: &FakeAws, check: F) -> (TestHook, Logs)
 where
     F: Fn(Deployment) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), gradual_hooks::CheckError>> + Send + 'static,
 {
-    let logs: Logs = Arc::default();
-    let sink = Arc::clone(&logs);
-    let hook = Hook::new(&sdk_config(aws).await, check)
-        .with_log_sink(move |line| sink.lock().unwrap().push(line.clone()));
-    (hook, logs)
+    serve(aws, Hook::new(check)).await
+}
+
+/// `hook` against the fake endpoint, with its log lines captured.
+async fn serve(aws: &FakeAws, hook: Hook) -> (TestHook, Logs) {
+    let logs = Logs::capture();
+    (TestHook::new(hook, &sdk_config(aws).await), logs)
 }
 
 /// The pre-traffic hook handles the standard event with 30 s left, and succeeds to Lambda.
@@ -131,7 +131,7 @@ async fn run_pre_traffic(aws: &FakeAws) -> (Report, Logs) {
     (report, logs)
 }
 
-async fn pre_traffic_hook(aws: &FakeAws) -> (Hook, Logs) {
+async fn pre_traffic_hook(aws: &FakeAws) -> (TestHook, Logs) {
     hook(aws, |deployment| async move {
         checks::pre_traffic(&deployment).await
     })
@@ -164,8 +164,7 @@ fn only_accepted_report(aws: &FakeAws) -> String {
 }
 
 fn phases(logs: &Logs) -> Vec<String> {
-    logs.lock()
-        .unwrap()
+    logs.lines()
         .iter()
         .map(|line| line["phase"].as_str().unwrap().to_owned())
         .collect()
@@ -207,15 +206,14 @@ async fn a_healthy_deployment_is_reported_succeeded_once() {
             "report"
         ]
     );
-    let lines = logs.lock().unwrap().clone();
+    let lines = logs.lines();
     let found = &lines[1];
     assert_eq!(found["lifecycle_event"], "BeforeAllowTraffic");
     assert_eq!(found["target_version"], "2");
     assert_eq!(found["current_version"], "1");
-    assert_eq!(found["deployment_id"], "d-1");
-    assert!(lines
-        .iter()
-        .all(|line| line["decision"].is_string() && line["reason"].is_string()));
+    assert!(lines.iter().all(|line| line["decision"].is_string()
+        && line["message"].is_string()
+        && line["span"]["deployment_id"] == "d-1"));
 }
 
 #[tokio::test]
@@ -268,7 +266,7 @@ async fn an_expectation_mismatch_fails_and_names_the_field() {
         report.reason
     );
     assert_eq!(only_accepted_report(&aws), "Failed");
-    let lines = logs.lock().unwrap().clone();
+    let lines = logs.lines();
     let smoke = lines
         .iter()
         .find(|line| line["phase"] == "smoke-test")
@@ -390,11 +388,11 @@ async fn an_already_completed_event_is_done() {
         1
     );
     assert!(aws.accepted_reports().is_empty());
-    let lines = logs.lock().unwrap().clone();
+    let lines = logs.lines();
     let last = lines.last().unwrap();
     assert_eq!(last["decision"], "already-completed");
     // CodeDeploy may hold another status than ours (it can time the event out itself).
-    let reason = last["reason"].as_str().unwrap();
+    let reason = last["message"].as_str().unwrap();
     assert!(reason.starts_with("already completed"), "{reason}");
     assert!(!reason.contains("duplicate"), "{reason}");
 }
@@ -579,7 +577,7 @@ async fn without_a_smoke_test_a_ready_version_passes() {
 
     assert_eq!(report.status, Some(Status::Succeeded));
     assert!(aws.requests_to("/invocations").is_empty());
-    let lines = logs.lock().unwrap().clone();
+    let lines = logs.lines();
     let smoke = lines
         .iter()
         .find(|line| line["phase"] == "smoke-test")
@@ -654,15 +652,12 @@ fn post_traffic_world(aws: &FakeAws, newest: u64, current: u64, target: u64) {
 }
 
 /// The post-traffic check, pruning to `keep` after the report as the ready-made hook does.
-async fn post_traffic_hook(aws: &FakeAws, keep: usize) -> (Hook, Logs) {
-    let (hook, logs) = hook(aws, |deployment| async move {
-        checks::post_traffic(&deployment).await
-    })
-    .await;
-    let hook = hook.after_success(move |deployment| async move {
-        let _ = checks::prune_versions(&deployment, keep).await;
-    });
-    (hook, logs)
+async fn post_traffic_hook(aws: &FakeAws, keep: usize) -> (TestHook, Logs) {
+    let hook = Hook::new(|deployment| async move { checks::post_traffic(&deployment).await })
+        .after_success(move |deployment| async move {
+            let _ = checks::prune_versions(&deployment, keep).await;
+        });
+    serve(aws, hook).await
 }
 
 fn deleted_versions(aws: &FakeAws) -> Vec<String> {
@@ -682,12 +677,15 @@ fn remaining_versions(aws: &FakeAws) -> Vec<u64> {
 }
 
 fn line(logs: &Logs, phase: &str) -> Value {
-    logs.lock()
-        .unwrap()
-        .iter()
+    logs.lines()
+        .into_iter()
         .find(|line| line["phase"] == phase)
-        .cloned()
         .unwrap_or_else(|| panic!("no {phase} line"))
+}
+
+/// A list field of a log line, which the line carries as JSON text.
+fn listed(line: &Value, field: &str) -> Value {
+    serde_json::from_str(line[field].as_str().unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -733,7 +731,7 @@ async fn post_traffic_checks_the_target_and_prunes_around_weighted_ones_after_re
         line(&logs, "deployment")["lifecycle_event"],
         "AfterAllowTraffic"
     );
-    assert_eq!(line(&logs, "prune")["deleted"], json!([1, 3, 5]));
+    assert_eq!(listed(&line(&logs, "prune"), "deleted"), json!([1, 3, 5]));
 }
 
 #[tokio::test]
@@ -763,10 +761,10 @@ async fn stalled_pruning_never_changes_the_verdict() {
     );
     let prune = line(&logs, "prune");
     assert_eq!(prune["decision"], "stopped");
-    let left = prune["left"].as_array().unwrap().len();
+    let left = listed(&prune, "left").as_array().unwrap().len();
     assert!(left > 0, "{prune}");
     assert!(
-        prune["reason"]
+        prune["message"]
             .as_str()
             .unwrap()
             .contains("left for the next deployment"),
@@ -795,9 +793,9 @@ async fn throttled_pruning_stops_at_once_and_says_what_it_left() {
     assert_eq!(aws.requests_to("DELETE /2015-03-31/functions/api").len(), 1);
     let prune = line(&logs, "prune");
     assert_eq!(prune["decision"], "stopped");
-    assert_eq!(prune["left"], json!([1, 2, 3, 4]));
+    assert_eq!(listed(&prune, "left"), json!([1, 2, 3, 4]));
     assert!(
-        prune["reason"].as_str().unwrap().contains("throttled"),
+        prune["message"].as_str().unwrap().contains("throttled"),
         "{prune}"
     );
 }
@@ -828,7 +826,7 @@ async fn pruning_keeps_every_version_still_in_use() {
     assert_eq!(report.status, Some(Status::Succeeded), "{}", report.reason);
     assert_eq!(deleted_versions(&aws), ["1", "5"]);
     assert_eq!(remaining_versions(&aws), [2, 3, 4, 6, 7, 8, 9]);
-    let kept = line(&logs, "prune")["kept"].clone();
+    let kept = listed(&line(&logs, "prune"), "kept");
     let kept: Vec<(u64, String)> = kept
         .as_array()
         .unwrap()
@@ -971,13 +969,13 @@ async fn errors_no_retry_can_fix_end_the_event_successfully() {
         .contains("DeploymentDoesNotExist"));
 
     assert!(aws.accepted_reports().is_empty());
-    let abandoned = logs
-        .lock()
-        .unwrap()
-        .iter()
+    let abandoned: Vec<Value> = logs
+        .lines()
+        .into_iter()
         .filter(|line| line["decision"] == "abandoned")
-        .count();
-    assert_eq!(abandoned, 4, "each logged as a clear error");
+        .collect();
+    assert_eq!(abandoned.len(), 4, "each logged as a clear error");
+    assert!(abandoned.iter().all(|line| line["level"] == "ERROR"));
 
     // A retryable failure stays an error, so that Lambda delivers the event again.
     aws.fail_always("PutLifecycleEventHookExecutionStatus", Fault::status(503));
@@ -1035,7 +1033,7 @@ async fn a_two_megabyte_response_is_quoted_in_bounded_excerpts() {
     assert_eq!(report.status, Some(Status::Failed));
     assert!(report.reason.contains("differs at"), "{}", report.reason);
     assert!(report.reason.len() < 1024, "{} bytes", report.reason.len());
-    for line in logs.lock().unwrap().iter() {
+    for line in logs.lines() {
         assert!(line.to_string().len() < 4096, "{}", line.to_string().len());
     }
     assert_eq!(only_accepted_report(&aws), "Failed");

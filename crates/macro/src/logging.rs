@@ -4,29 +4,10 @@
 
 use std::time::Duration;
 
-use tracing::level_filters::LevelFilter;
-use tracing_subscriber::fmt::MakeWriter;
-
 use crate::{Invocation, Outcome};
 
-/// The subscriber the function installs, writing one JSON object per line to `writer`.
-///
-/// The level is fixed at INFO: `lambda_runtime` logs the raw event payload at TRACE, so a
-/// level taken from the environment could put secrets in the logs.
-pub fn log_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
-where
-    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
-{
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_target(false)
-        // The current span already carries the Lambda request id; the list would repeat it.
-        .with_span_list(false)
-        .with_max_level(LevelFilter::INFO)
-        .with_writer(writer)
-        .finish()
-}
+/// The subscriber the function installs: the format every gradual function logs in.
+pub use gradual_logging::json_subscriber as log_subscriber;
 
 /// One WARN line per transform warning, then the summary line.
 pub fn log_invocation(invocation: &Invocation, duration: Duration) {
@@ -64,6 +45,8 @@ mod tests {
 
     use gradual_transform::{Stats, TemplatePath, Warning};
     use serde_json::{json, Value};
+
+    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
     use crate::{handle_and_log, MacroResponse, Settings, Status};

@@ -10,7 +10,7 @@
 use gradual_hooks::{checks, Deployment};
 
 #[tokio::main]
-async fn main() -> Result<(), gradual_hooks::lambda_runtime::Error> {
+async fn main() -> Result<(), gradual_hooks::Error> {
     gradual_hooks::run(
         |deployment: Deployment| async move { checks::pre_traffic(&deployment).await },
     )

@@ -17,7 +17,7 @@
 // Shared by several test crates, each using a different part of it.
 #![allow(dead_code)]
 
-use gradual_hooks::gradual_contract::{ResourceForm, HOOK_CALLS, SMOKE_TEST_PARAMETER_PREFIX};
+use gradual_contract::{ResourceForm, HOOK_CALLS, SMOKE_TEST_PARAMETER_PREFIX};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
