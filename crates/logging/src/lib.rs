@@ -26,3 +26,41 @@ where
         .with_writer(writer)
         .finish()
 }
+
+/// A writer that keeps every line written to it, for tests that read the log lines as
+/// CloudWatch would receive them, from the subscriber the functions install.
+#[derive(Clone, Debug, Default)]
+pub struct CapturedLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLines {
+    /// Everything written so far; an invalid UTF-8 sequence (which the JSON formatter never
+    /// writes) is replaced rather than lost.
+    pub fn text(&self) -> String {
+        match self.0.lock() {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(poisoned) => String::from_utf8_lossy(&poisoned.into_inner()).into_owned(),
+        }
+    }
+}
+
+impl std::io::Write for CapturedLines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("log buffer poisoned"))?
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'writer> MakeWriter<'writer> for CapturedLines {
+    type Writer = Self;
+
+    fn make_writer(&'writer self) -> Self::Writer {
+        self.clone()
+    }
+}

@@ -40,55 +40,24 @@ pub fn log_invocation(invocation: &Invocation, duration: Duration) {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
+    use gradual_logging::CapturedLines;
     use gradual_transform::{Stats, TemplatePath, Warning};
     use serde_json::{json, Value};
-
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
     use crate::{handle_and_log, MacroResponse, Settings, Status};
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| io::Error::other("log buffer poisoned"))?
-                .extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
+    /// The lines so far, each parsed (so each must be one JSON object).
+    fn lines(captured: &CapturedLines) -> Vec<Value> {
+        captured
+            .text()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
+            .collect()
     }
 
-    impl<'writer> MakeWriter<'writer> for Captured {
-        type Writer = Self;
-
-        fn make_writer(&'writer self) -> Self::Writer {
-            self.clone()
-        }
-    }
-
-    impl Captured {
-        fn lines(&self) -> Vec<Value> {
-            let bytes = self.0.lock().expect("log buffer").clone();
-            String::from_utf8(bytes)
-                .expect("logs are UTF-8")
-                .lines()
-                .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
-                .collect()
-        }
-    }
-
-    fn capture(run: impl FnOnce()) -> Captured {
-        let captured = Captured::default();
+    fn capture(run: impl FnOnce()) -> CapturedLines {
+        let captured = CapturedLines::default();
         tracing::subscriber::with_default(log_subscriber(captured.clone()), run);
         captured
     }
@@ -152,7 +121,7 @@ mod tests {
             responses.push(handle_and_log(malformed, &Settings::default()));
         });
 
-        let lines = captured.lines();
+        let lines = lines(&captured);
         let summaries: Vec<&Value> = lines
             .iter()
             .filter(|line| line["message"] == "macro invocation")
@@ -199,7 +168,7 @@ mod tests {
             }],
         };
         let captured = capture(|| log_invocation(&invocation, Duration::from_millis(12)));
-        let lines = captured.lines();
+        let lines = lines(&captured);
         assert_eq!(lines.len(), 2, "{lines:?}");
 
         let warning = &lines[0];
