@@ -91,11 +91,7 @@ fn execute(
             Some(location) => anyhow!("{name}:{location}: {}", error.message()),
             None => anyhow!("{name}: {}", error.message()),
         })?;
-    let source = Source {
-        name: &name,
-        format,
-        locations: &document.locations,
-    };
+    let source = Source::new(&name, format, &document.locations, &text);
     let context = context(template_args);
 
     // `transform` and `check` never read the parsed template again: hand it over uncopied.

@@ -266,7 +266,7 @@ fn lint(args: &LintArgs, stdin: &mut dyn Read) -> anyhow::Result<Vec<Finding>> {
         let mut source = Source {
             locations: match format {
                 Format::Yaml => document.locations,
-                Format::Json => json_locations(&text, &document.value),
+                Format::Json => gradual_yaml::locate_json(&text),
             },
             value: document.value,
             name,
@@ -345,15 +345,6 @@ fn resource_types(template: &Value) -> HashMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Positions for a JSON template. JSON is YAML flow syntax, so the YAML reader locates it when
-/// it reads the same value; otherwise findings carry their path and line 1.
-fn json_locations(text: &str, value: &Value) -> Locations {
-    match gradual_yaml::parse(text) {
-        Ok(document) if document.value == *value => document.locations,
-        _ => Locations::default(),
-    }
 }
 
 /// Runs cfn-lint once over the transformed templates and returns its JSON findings.
@@ -1286,9 +1277,9 @@ Resources:
     #[test]
     fn json_templates_are_located_through_the_yaml_reader() {
         let text = "{\n  \"Resources\": {\n    \"Q\": {\"Type\": \"AWS::SQS::Queue\"}\n  }\n}\n";
-        let (document, format) = gradual_yaml::parse_any(text).expect("parses");
+        let (_, format) = gradual_yaml::parse_any(text).expect("parses");
         assert_eq!(format, Format::Json);
-        let locations = json_locations(text, &document.value);
+        let locations = gradual_yaml::locate_json(text);
         assert_eq!(
             locations.get("/Resources/Q/Type"),
             Some(Location {

@@ -114,7 +114,7 @@ pub fn parse(text: &str) -> Result<Document, YamlError> {
 /// Parses a template written in either JSON or YAML, telling which it was.
 ///
 /// JSON is recognised the way CloudFormation does it, by a `{` as the first non-blank character.
-/// JSON documents carry no positions.
+/// JSON documents carry no positions: see [`locate_json`].
 ///
 /// # Errors
 /// As [`parse`] for YAML; for JSON, the parser's message and position.
@@ -137,6 +137,23 @@ pub fn parse_any(text: &str) -> Result<(Document, Format), YamlError> {
         Ok((document, Format::Json))
     } else {
         parse(body).map(|document| (document, Format::Yaml))
+    }
+}
+
+/// Positions for a JSON template, for reporting on it after the fact. JSON is YAML flow
+/// syntax, so the YAML reader locates it when it reads the same value; otherwise (or when the
+/// text is not JSON) there are none, and findings carry only their path.
+///
+/// [`parse_any`] gives JSON documents no positions, so that JSON input never pays for a YAML
+/// parse; callers locate only when there is something to report.
+pub fn locate_json(text: &str) -> Locations {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(value) = serde_json::from_str::<Value>(body) else {
+        return Locations::default();
+    };
+    match parse(body) {
+        Ok(document) if document.value == value => document.locations,
+        _ => Locations::default(),
     }
 }
 
