@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostics, ErrorKind};
 use crate::intrinsic::{self, Intrinsic};
-use crate::path::{Crumb, TemplatePath};
+use crate::path::Crumb;
 
 /// Which generated resource a reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,11 +51,11 @@ fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
 /// Rewrites every owned reference inside `value`, reporting unsatisfiable ones under `path`.
 pub(crate) fn rewrite(
     value: &mut Value,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    walk(value, Crumb::At(path), rewrite_to, diagnostics);
+    walk(value, path, rewrite_to, diagnostics);
 }
 
 fn walk(
@@ -182,12 +182,11 @@ fn rewrite_sub(
 /// intrinsics.
 pub(crate) fn rewrite_depends_on(
     resource: &mut Map<String, Value>,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    let root = Crumb::At(path);
-    let depends_path = root.key("DependsOn");
+    let depends_path = path.key("DependsOn");
     let mut rewrite_name = |name: &mut Value, at: Crumb<'_>| {
         if let Value::String(text) = name {
             if let Some((id, None)) = resolve_one(text, at, rewrite_to, diagnostics) {
@@ -248,6 +247,7 @@ pub(crate) fn versions_named(value: &Value, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::path::TemplatePath;
     use serde_json::json;
 
     fn rewrite_to(function: &str, member: Member) -> Rewrite {
@@ -270,12 +270,8 @@ mod tests {
             "f": {"Ref": "Other.Alias"},
         });
         let mut diagnostics = Diagnostics::default();
-        rewrite(
-            &mut value,
-            &TemplatePath::root(),
-            &rewrite_to,
-            &mut diagnostics,
-        );
+        let root = TemplatePath::root();
+        rewrite(&mut value, Crumb::At(&root), &rewrite_to, &mut diagnostics);
         assert!(diagnostics.finish().is_ok());
         assert_eq!(
             value,
@@ -295,7 +291,12 @@ mod tests {
         let mut value = json!({"x": [{"Ref": "Plain.Alias"}]});
         let mut diagnostics = Diagnostics::default();
         let outputs = TemplatePath::root().key("Outputs");
-        rewrite(&mut value, &outputs, &rewrite_to, &mut diagnostics);
+        rewrite(
+            &mut value,
+            Crumb::At(&outputs),
+            &rewrite_to,
+            &mut diagnostics,
+        );
         let errors = diagnostics
             .finish()
             .expect_err("one unsatisfiable reference");

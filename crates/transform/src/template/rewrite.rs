@@ -12,7 +12,7 @@ use crate::codedeploy;
 use crate::error::{Diagnostics, ErrorKind};
 use crate::iam;
 use crate::lambda::{self, FUNCTION_TYPE};
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::refs::{self, Member, Rewrite};
 use crate::sam;
 use gradual_contract::MANAGED_TAG_KEY;
@@ -95,13 +95,13 @@ pub(super) fn all(
             asked_by,
         } in generated
         {
-            let blame = TemplatePath::resource(&id).key("Properties").key(asked_by);
+            let blame = || TemplatePath::resource(&id).key("Properties").key(asked_by);
             insert_generated(
                 &mut rebuilt,
                 &existing,
                 generated_id,
                 resource,
-                &blame,
+                blame,
                 diagnostics,
             );
         }
@@ -122,28 +122,28 @@ pub(super) fn all(
         }
     };
     for (id, resource) in rebuilt.iter_mut() {
-        let path = TemplatePath::resource(id);
+        let path = Crumb::Resource(id);
         if let Value::Object(object) = resource {
-            refs::rewrite_depends_on(object, &path, &rewrite_to, diagnostics);
+            refs::rewrite_depends_on(object, path, &rewrite_to, diagnostics);
         }
-        refs::rewrite(resource, &path, &rewrite_to, diagnostics);
+        refs::rewrite(resource, path, &rewrite_to, diagnostics);
     }
     rebuilt.extend(shared);
     for (id, resource) in hook_grants.policies {
         let hook = id.strip_suffix(iam::HOOK_POLICY_SUFFIX).unwrap_or(&id);
-        let blame = TemplatePath::resource(hook);
+        let blame = || TemplatePath::resource(hook);
         insert_generated(
             &mut rebuilt,
             &existing,
             id.clone(),
             resource,
-            &blame,
+            blame,
             diagnostics,
         );
     }
     let outputs = outputs.map(|mut outputs| {
         let path = TemplatePath::root().key("Outputs");
-        refs::rewrite(&mut outputs, &path, &rewrite_to, diagnostics);
+        refs::rewrite(&mut outputs, Crumb::At(&path), &rewrite_to, diagnostics);
         outputs
     });
     Rewritten {
@@ -155,12 +155,13 @@ pub(super) fn all(
 
 /// Adds a generated resource, unless its logical ID is already the template's or another
 /// generated resource's; then the error is reported at `blame`, the property that asked for it.
+/// The path is built only then: most resources never need it.
 fn insert_generated(
     rebuilt: &mut Map<String, Value>,
     existing: &BTreeSet<String>,
     id: String,
     resource: Value,
-    blame: &TemplatePath,
+    blame: impl FnOnce() -> TemplatePath,
     diagnostics: &mut Diagnostics,
 ) {
     if id.len() > MAX_LOGICAL_ID_LENGTH {
@@ -168,9 +169,9 @@ fn insert_generated(
             id,
             limit: MAX_LOGICAL_ID_LENGTH,
         };
-        diagnostics.error(blame.clone(), kind);
+        diagnostics.error(blame(), kind);
     } else if existing.contains(&id) || rebuilt.contains_key(&id) {
-        diagnostics.error(blame.clone(), ErrorKind::LogicalIdCollision(id));
+        diagnostics.error(blame(), ErrorKind::LogicalIdCollision(id));
     } else {
         rebuilt.insert(id, resource);
     }
