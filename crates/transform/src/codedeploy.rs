@@ -52,7 +52,7 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
         }
         _ => hook.value.clone(),
     };
-    let mut policy = Map::new();
+    let mut policy = Map::with_capacity(4);
     policy.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
     policy.insert(
         "DeploymentGroupName".into(),
@@ -69,7 +69,7 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
 
 pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     let preference = deployment.preference;
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(8);
     properties.insert("AlarmConfiguration".into(), alarm_configuration(deployment));
     properties.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
     let rollback = if preference.rollback_events.is_empty() {
@@ -97,7 +97,7 @@ pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     if let Some(triggers) = &preference.triggers {
         properties.insert("TriggerConfigurations".into(), triggers.clone());
     }
-    let mut group = Map::new();
+    let mut group = Map::with_capacity(3);
     group.insert("Type".into(), "AWS::CodeDeploy::DeploymentGroup".into());
     if let Some(condition) = &deployment.condition {
         group.insert("Condition".into(), condition.clone());
@@ -124,7 +124,7 @@ fn alarm_configuration(deployment: &Deployment<'_>) -> Value {
         .unwrap_or_default();
     let build = |alarms: &[Value], guard_alarms: &[Value]| {
         let alarms: Vec<Value> = alarms.iter().chain(guard_alarms).cloned().collect();
-        let mut configuration = Map::new();
+        let mut configuration = Map::with_capacity(3);
         configuration.insert(
             "Alarms".into(),
             Value::Array(alarms.iter().map(|name| json!({ "Name": name })).collect()),

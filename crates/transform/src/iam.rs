@@ -6,7 +6,7 @@
 //! for an hour. Here the role gets the `Limited` policy plus invoke on exactly the hooks the
 //! template names, and every hook defined in the template gets a policy on its own role.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
@@ -277,6 +277,9 @@ pub(crate) struct HookGrants {
 struct Served<'d, 'p> {
     hook: String,
     targets: Vec<&'d Deployment<'p>>,
+    /// The functions of `targets`, so that adding one stays cheap when a hook serves
+    /// hundreds of them.
+    target_ids: BTreeSet<&'p str>,
     /// The function and the `Hooks` key that first named it: a path only a warning needs.
     named_by: (&'p str, &'static str),
 }
@@ -310,17 +313,14 @@ fn served_hooks<'d, 'p>(deployments: &'d [Deployment<'p>]) -> Vec<Served<'d, 'p>
                         served.push(Served {
                             hook: function.clone(),
                             targets: Vec::new(),
+                            target_ids: BTreeSet::new(),
                             named_by: (deployment.function_id, key),
                         });
                         served.len() - 1
                     }
                 };
                 let entry = &mut served[index];
-                if !entry
-                    .targets
-                    .iter()
-                    .any(|d| d.function_id == deployment.function_id)
-                {
+                if entry.target_ids.insert(deployment.function_id) {
                     entry.targets.push(deployment);
                 }
             }

@@ -235,7 +235,7 @@ pub(crate) fn version(
     publication: &Publication,
     attributes: &Attributes,
 ) -> Value {
-    let mut version = Map::new();
+    let mut version = Map::with_capacity(4);
     version.insert("Type".into(), "AWS::Lambda::Version".into());
     if let Some(condition) = &attributes.condition {
         version.insert("Condition".into(), condition.clone());
@@ -254,7 +254,7 @@ pub(crate) fn version(
     if let Some(policy) = &attributes.update_replace_policy {
         version.insert("UpdateReplacePolicy".into(), policy.clone());
     }
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(2);
     properties.insert("FunctionName".into(), json!({"Ref": function_id}));
     if let Some(description) = &publication.version_description {
         properties.insert("Description".into(), description.clone());
@@ -282,7 +282,7 @@ pub(crate) fn alias(
     attributes: &Attributes,
     wiring: AliasWiring,
 ) -> Value {
-    let mut alias = Map::new();
+    let mut alias = Map::with_capacity(7);
     alias.insert("Type".into(), "AWS::Lambda::Alias".into());
     if let Some(condition) = &attributes.condition {
         alias.insert("Condition".into(), condition.clone());
@@ -299,7 +299,7 @@ pub(crate) fn alias(
     if let Some(policy) = wiring.update_policy {
         alias.insert("UpdatePolicy".into(), policy);
     }
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(5);
     properties.insert("Name".into(), Value::String(publication.alias_name.clone()));
     properties.insert("FunctionName".into(), json!({"Ref": function_id}));
     properties.insert(

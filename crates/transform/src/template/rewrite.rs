@@ -59,7 +59,11 @@ pub(super) fn all(
         .iter()
         .map(|v| (v.function.id.as_str(), v))
         .collect();
-    let mut rebuilt = Map::new();
+    // Sized once for everything it will hold: growing it rehashes every key placed so far.
+    let generated_count: usize = by_function.values().map(Vec::len).sum();
+    let mut rebuilt = Map::with_capacity(
+        resources.len() + generated_count + shared.len() + hook_grants.policies.len(),
+    );
     for (id, mut resource) in resources {
         if id == codedeploy::SERVICE_ROLE_ID && has_deployments {
             sam::narrow_service_role(&mut resource, service_role_policy.clone());
