@@ -36,6 +36,14 @@ pub(crate) enum Rewrite {
 /// Splits `Fn.Alias`, `Fn.Alias.Name` or `Fn.Version.Version` into its parts.
 fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
     let (function, rest) = dotted.split_once('.')?;
+    split_member(function, rest)
+}
+
+/// `function` and what follows its first `.`, as [`split_reference`] reads them.
+fn split_member<'a>(
+    function: &'a str,
+    rest: &'a str,
+) -> Option<(&'a str, Member, Option<&'a str>)> {
     let (member, attribute) = match rest.split_once('.') {
         Some((member, attribute)) => (member, Some(attribute)),
         None => (rest, None),
@@ -100,7 +108,15 @@ fn resolve_one(
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) -> Option<(String, Option<String>)> {
-    let (function, member, attribute) = split_reference(dotted)?;
+    resolve_split(split_reference(dotted)?, path, rewrite_to, diagnostics)
+}
+
+fn resolve_split(
+    (function, member, attribute): (&str, Member, Option<&str>),
+    path: Crumb<'_>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
+) -> Option<(String, Option<String>)> {
     match rewrite_to(function, member) {
         Rewrite::Keep => None,
         Rewrite::To(id) => Some((id, attribute.map(str::to_owned))),
@@ -131,19 +147,28 @@ fn rewrite_get_att(
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same.
-    let dotted = match object.get("Fn::GetAtt") {
-        Some(Value::String(dotted)) => dotted.clone(),
+    // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same. Only a
+    // resource name with a `.` in it needs the two joined to be read.
+    let joined;
+    let split = match object.get("Fn::GetAtt") {
+        Some(Value::String(dotted)) => split_reference(dotted),
         Some(Value::Array(parts)) => match parts.as_slice() {
+            [Value::String(resource), Value::String(attribute)] if !resource.contains('.') => {
+                split_member(resource, attribute)
+            }
             [Value::String(resource), Value::String(attribute)] => {
-                format!("{resource}.{attribute}")
+                joined = format!("{resource}.{attribute}");
+                split_reference(&joined)
             }
             _ => return,
         },
         _ => return,
     };
+    let Some(split) = split else {
+        return;
+    };
     if let Some((id, Some(attribute))) =
-        resolve_one(&dotted, path.key("Fn::GetAtt"), rewrite_to, diagnostics)
+        resolve_split(split, path.key("Fn::GetAtt"), rewrite_to, diagnostics)
     {
         object.insert(
             "Fn::GetAtt".to_owned(),
