@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::iam::RolePolicy;
+use crate::intrinsic::{get_att, reference, single};
 use crate::preference::{config_logical_id, Alarms, Hook, Preference};
 use crate::presence::{Conditions, Presence};
 use crate::schedule::Schedule;
@@ -53,11 +54,11 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
         }
         _ => hook.value.clone(),
     };
-    let mut policy = Map::new();
-    policy.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
+    let mut policy = Map::with_capacity(4);
+    policy.insert("ApplicationName".into(), reference(APPLICATION_ID));
     policy.insert(
         "DeploymentGroupName".into(),
-        json!({"Ref": group_logical_id(deployment.function_id)}),
+        reference(group_logical_id(deployment.function_id)),
     );
     if let Some(hook) = &preference.pre_traffic {
         policy.insert("BeforeAllowTrafficHook".into(), hook_value(hook));
@@ -65,18 +66,19 @@ pub(crate) fn update_policy(deployment: &Deployment<'_>) -> Value {
     if let Some(hook) = &preference.post_traffic {
         policy.insert("AfterAllowTrafficHook".into(), hook_value(hook));
     }
-    json!({ "CodeDeployLambdaAliasUpdate": policy })
+    single("CodeDeployLambdaAliasUpdate", Value::Object(policy))
 }
 
 pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     let preference = deployment.preference;
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(8);
     properties.insert("AlarmConfiguration".into(), alarm_configuration(deployment));
-    properties.insert("ApplicationName".into(), json!({"Ref": APPLICATION_ID}));
+    properties.insert("ApplicationName".into(), reference(APPLICATION_ID));
     let rollback = if preference.rollback_events.is_empty() {
         json!({"Enabled": false})
     } else {
-        json!({"Enabled": true, "Events": preference.rollback_events})
+        let events = preference.rollback_events.iter().copied().map(Value::from);
+        json!({"Enabled": true, "Events": Value::Array(events.collect())})
     };
     properties.insert("AutoRollbackConfiguration".into(), rollback);
     properties.insert(
@@ -90,7 +92,7 @@ pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     let role = preference
         .role
         .clone()
-        .unwrap_or_else(|| json!({"Fn::GetAtt": [SERVICE_ROLE_ID, "Arn"]}));
+        .unwrap_or_else(|| get_att(SERVICE_ROLE_ID, "Arn"));
     properties.insert("ServiceRoleArn".into(), role);
     if let Some(tags) = &deployment.tags {
         properties.insert("Tags".into(), tags.clone());
@@ -98,7 +100,7 @@ pub(crate) fn deployment_group(deployment: &Deployment<'_>) -> Value {
     if let Some(triggers) = &preference.triggers {
         properties.insert("TriggerConfigurations".into(), triggers.clone());
     }
-    let mut group = Map::new();
+    let mut group = Map::with_capacity(3);
     group.insert("Type".into(), "AWS::CodeDeploy::DeploymentGroup".into());
     if let Some(condition) = &deployment.condition {
         group.insert("Condition".into(), condition.clone());
@@ -120,16 +122,21 @@ fn alarm_configuration(deployment: &Deployment<'_>) -> Value {
             guard
                 .alarm_ids(deployment.function_id, version_id)
                 .into_iter()
-                .map(|id| json!({"Ref": id}))
+                .map(reference)
                 .collect()
         })
         .unwrap_or_default();
     let build = |alarms: &[Value], guard_alarms: &[Value]| {
         let alarms: Vec<Value> = alarms.iter().chain(guard_alarms).cloned().collect();
-        let mut configuration = Map::new();
+        let mut configuration = Map::with_capacity(3);
         configuration.insert(
             "Alarms".into(),
-            Value::Array(alarms.iter().map(|name| json!({ "Name": name })).collect()),
+            Value::Array(
+                alarms
+                    .iter()
+                    .map(|name| single("Name", name.clone()))
+                    .collect(),
+            ),
         );
         configuration.insert(
             "Enabled".into(),

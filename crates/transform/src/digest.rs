@@ -7,11 +7,14 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The first ten hex digits of SHA-256 over the canonical JSON of `value`, so the result does
-/// not depend on the key order of the input. The JSON is streamed into the hash, never built.
+/// not depend on the key order of the input.
+///
+/// The JSON is written out and hashed in one call: serialising writes a few bytes at a time,
+/// and each of those writes fed to the hasher directly costs more than the bytes themselves.
 pub(crate) fn short_digest(value: &Value) -> String {
-    let mut hasher = HashWriter(Sha256::new());
-    write_canonical(value, &mut hasher);
-    let digest = hasher.0.finalize();
+    let mut canonical = Vec::with_capacity(1024);
+    write_canonical(value, &mut canonical);
+    let digest = Sha256::digest(&canonical);
     let mut hex = String::with_capacity(10);
     for byte in digest.iter().take(5) {
         let _ = write!(hex, "{byte:02x}");
@@ -81,19 +84,6 @@ impl Hmac {
         let mut outer = self.outer.clone();
         outer.update(inner.finalize());
         outer.finalize().into()
-    }
-}
-
-struct HashWriter(Sha256);
-
-impl io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

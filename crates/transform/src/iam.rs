@@ -6,7 +6,7 @@
 //! for an hour. Here the role gets the `Limited` policy plus invoke on exactly the hooks the
 //! template names, and every hook defined in the template gets a policy on its own role.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
@@ -277,7 +277,22 @@ pub(crate) struct HookGrants {
 struct Served<'d, 'p> {
     hook: String,
     targets: Vec<&'d Deployment<'p>>,
-    path: TemplatePath,
+    /// The functions of `targets`, so that adding one stays cheap when a hook serves
+    /// hundreds of them.
+    target_ids: BTreeSet<&'p str>,
+    /// The function and the `Hooks` key that first named it: a path only a warning needs.
+    named_by: (&'p str, &'static str),
+}
+
+impl Served<'_, '_> {
+    fn path(&self) -> TemplatePath {
+        let (function_id, key) = self.named_by;
+        TemplatePath::resource(function_id)
+            .key("Properties")
+            .key("DeploymentPreference")
+            .key("Hooks")
+            .key(key)
+    }
 }
 
 /// Every hook function of the template, with the deployments it serves, in the order first
@@ -292,28 +307,20 @@ fn served_hooks<'d, 'p>(deployments: &'d [Deployment<'p>]) -> Vec<Served<'d, 'p>
         for (key, hook) in hooks {
             let Some(hook) = hook else { continue };
             for function in &hook.functions {
-                let path = TemplatePath::resource(deployment.function_id)
-                    .key("Properties")
-                    .key("DeploymentPreference")
-                    .key("Hooks")
-                    .key(key);
                 let index = match served.iter().position(|s| &s.hook == function) {
                     Some(index) => index,
                     None => {
                         served.push(Served {
                             hook: function.clone(),
                             targets: Vec::new(),
-                            path,
+                            target_ids: BTreeSet::new(),
+                            named_by: (deployment.function_id, key),
                         });
                         served.len() - 1
                     }
                 };
                 let entry = &mut served[index];
-                if !entry
-                    .targets
-                    .iter()
-                    .any(|d| d.function_id == deployment.function_id)
-                {
+                if entry.target_ids.insert(deployment.function_id) {
                     entry.targets.push(deployment);
                 }
             }
@@ -335,15 +342,11 @@ pub(crate) fn hook_grants(
         conditional_waits: BTreeMap::new(),
         warnings: Vec::new(),
     };
-    for Served {
-        hook,
-        targets,
-        path,
-    } in &served
-    {
+    for entry in &served {
+        let Served { hook, targets, .. } = entry;
         let Some(role) = template_role(resources, hook) else {
             grants.warnings.push(Warning {
-                path: path.clone(),
+                path: entry.path(),
                 message: format!(
                     "the execution role of hook `{hook}` is not defined in this template, so gradual cannot grant it what it needs: \
                      {} on the deployments of {}; without them the deployment waits an hour and fails",

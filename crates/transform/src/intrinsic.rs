@@ -25,6 +25,26 @@ pub(crate) fn classify(object: &Map<String, Value>) -> Option<Intrinsic<'_>> {
     }
 }
 
+/// `{key: value}`, built directly. `json!` sends every non-literal through serde's
+/// serializer, which copies a `Value` node by node and a `String` once more; generated
+/// resources build thousands of these.
+pub(crate) fn single(key: &str, value: Value) -> Value {
+    let mut object = Map::with_capacity(1);
+    object.insert(key.to_owned(), value);
+    Value::Object(object)
+}
+
+/// `{"Ref": id}`.
+pub(crate) fn reference(id: impl Into<String>) -> Value {
+    single("Ref", Value::String(id.into()))
+}
+
+/// `{"Fn::GetAtt": [id, attribute]}`.
+pub(crate) fn get_att(id: impl Into<String>, attribute: &str) -> Value {
+    let parts = vec![Value::String(id.into()), Value::from(attribute)];
+    single("Fn::GetAtt", Value::Array(parts))
+}
+
 /// Whether `value` is an intrinsic function call (not a plain object).
 pub(crate) fn is_intrinsic(value: &Value) -> bool {
     value.as_object().is_some_and(|object| {

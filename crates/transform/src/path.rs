@@ -26,22 +26,32 @@ impl TemplatePath {
 
     /// `Resources.<logical_id>`.
     pub fn resource(logical_id: &str) -> Self {
-        Self::root().key("Resources").key(logical_id)
+        Self {
+            segments: vec![
+                Segment::Key("Resources".to_owned()),
+                Segment::Key(logical_id.to_owned()),
+            ],
+        }
     }
 
     /// A deeper path through an object key.
     #[must_use]
     pub fn key(&self, key: &str) -> Self {
-        let mut segments = self.segments.clone();
-        segments.push(Segment::Key(key.to_owned()));
-        Self { segments }
+        self.with(Segment::Key(key.to_owned()))
     }
 
     /// A deeper path through an array index.
     #[must_use]
     pub fn index(&self, index: usize) -> Self {
-        let mut segments = self.segments.clone();
-        segments.push(Segment::Index(index));
+        self.with(Segment::Index(index))
+    }
+
+    /// This path and one more step, allocated once at its final length: a plain clone has no
+    /// room for the push and would allocate again.
+    fn with(&self, last: Segment) -> Self {
+        let mut segments = Vec::with_capacity(self.segments.len() + 1);
+        segments.extend_from_slice(&self.segments);
+        segments.push(last);
         Self { segments }
     }
 
@@ -101,6 +111,8 @@ impl fmt::Display for TemplatePath {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Crumb<'a> {
     At(&'a TemplatePath),
+    /// `Resources.<logical_id>`, without building it.
+    Resource(&'a str),
     Key(&'a Crumb<'a>, &'a str),
     Index(&'a Crumb<'a>, usize),
 }
@@ -117,6 +129,7 @@ impl<'a> Crumb<'a> {
     pub(crate) fn to_path(self) -> TemplatePath {
         match self {
             Crumb::At(path) => path.clone(),
+            Crumb::Resource(logical_id) => TemplatePath::resource(logical_id),
             Crumb::Key(parent, key) => parent.to_path().key(key),
             Crumb::Index(parent, index) => parent.to_path().index(index),
         }

@@ -1,9 +1,9 @@
 //! `AutoPublishAlias` and its companions: which version to publish and which alias to point.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{Diagnostics, ErrorKind};
-use crate::intrinsic::{describe, is_intrinsic};
+use crate::intrinsic::{describe, get_att, is_intrinsic, reference};
 use crate::path::TemplatePath;
 use crate::scope::Scope;
 
@@ -235,7 +235,7 @@ pub(crate) fn version(
     publication: &Publication,
     attributes: &Attributes,
 ) -> Value {
-    let mut version = Map::new();
+    let mut version = Map::with_capacity(4);
     version.insert("Type".into(), "AWS::Lambda::Version".into());
     if let Some(condition) = &attributes.condition {
         version.insert("Condition".into(), condition.clone());
@@ -254,8 +254,8 @@ pub(crate) fn version(
     if let Some(policy) = &attributes.update_replace_policy {
         version.insert("UpdateReplacePolicy".into(), policy.clone());
     }
-    let mut properties = Map::new();
-    properties.insert("FunctionName".into(), json!({"Ref": function_id}));
+    let mut properties = Map::with_capacity(2);
+    properties.insert("FunctionName".into(), reference(function_id));
     if let Some(description) = &publication.version_description {
         properties.insert("Description".into(), description.clone());
     }
@@ -282,7 +282,7 @@ pub(crate) fn alias(
     attributes: &Attributes,
     wiring: AliasWiring,
 ) -> Value {
-    let mut alias = Map::new();
+    let mut alias = Map::with_capacity(7);
     alias.insert("Type".into(), "AWS::Lambda::Alias".into());
     if let Some(condition) = &attributes.condition {
         alias.insert("Condition".into(), condition.clone());
@@ -294,18 +294,16 @@ pub(crate) fn alias(
         alias.insert("UpdateReplacePolicy".into(), policy.clone());
     }
     if !wiring.depends_on.is_empty() {
-        alias.insert("DependsOn".into(), json!(wiring.depends_on));
+        let names = wiring.depends_on.into_iter().map(Value::String).collect();
+        alias.insert("DependsOn".into(), Value::Array(names));
     }
     if let Some(policy) = wiring.update_policy {
         alias.insert("UpdatePolicy".into(), policy);
     }
-    let mut properties = Map::new();
+    let mut properties = Map::with_capacity(5);
     properties.insert("Name".into(), Value::String(publication.alias_name.clone()));
-    properties.insert("FunctionName".into(), json!({"Ref": function_id}));
-    properties.insert(
-        "FunctionVersion".into(),
-        json!({"Fn::GetAtt": [version_id, "Version"]}),
-    );
+    properties.insert("FunctionName".into(), reference(function_id));
+    properties.insert("FunctionVersion".into(), get_att(version_id, "Version"));
     if let Some(config) = &publication.provisioned_concurrency {
         properties.insert("ProvisionedConcurrencyConfig".into(), config.clone());
     }

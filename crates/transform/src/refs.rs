@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostics, ErrorKind};
 use crate::intrinsic::{self, Intrinsic};
-use crate::path::{Crumb, TemplatePath};
+use crate::path::Crumb;
 
 /// Which generated resource a reference names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,14 @@ pub(crate) enum Rewrite {
 /// Splits `Fn.Alias`, `Fn.Alias.Name` or `Fn.Version.Version` into its parts.
 fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
     let (function, rest) = dotted.split_once('.')?;
+    split_member(function, rest)
+}
+
+/// `function` and what follows its first `.`, as [`split_reference`] reads them.
+fn split_member<'a>(
+    function: &'a str,
+    rest: &'a str,
+) -> Option<(&'a str, Member, Option<&'a str>)> {
     let (member, attribute) = match rest.split_once('.') {
         Some((member, attribute)) => (member, Some(attribute)),
         None => (rest, None),
@@ -51,11 +59,11 @@ fn split_reference(dotted: &str) -> Option<(&str, Member, Option<&str>)> {
 /// Rewrites every owned reference inside `value`, reporting unsatisfiable ones under `path`.
 pub(crate) fn rewrite(
     value: &mut Value,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    walk(value, Crumb::At(path), rewrite_to, diagnostics);
+    walk(value, path, rewrite_to, diagnostics);
 }
 
 fn walk(
@@ -100,7 +108,15 @@ fn resolve_one(
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) -> Option<(String, Option<String>)> {
-    let (function, member, attribute) = split_reference(dotted)?;
+    resolve_split(split_reference(dotted)?, path, rewrite_to, diagnostics)
+}
+
+fn resolve_split(
+    (function, member, attribute): (&str, Member, Option<&str>),
+    path: Crumb<'_>,
+    rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
+    diagnostics: &mut Diagnostics,
+) -> Option<(String, Option<String>)> {
     match rewrite_to(function, member) {
         Rewrite::Keep => None,
         Rewrite::To(id) => Some((id, attribute.map(str::to_owned))),
@@ -131,19 +147,28 @@ fn rewrite_get_att(
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same.
-    let dotted = match object.get("Fn::GetAtt") {
-        Some(Value::String(dotted)) => dotted.clone(),
+    // `[Fn, Alias.Name]`, `[Fn.Alias, Name]` and `"Fn.Alias.Name"` all mean the same. Only a
+    // resource name with a `.` in it needs the two joined to be read.
+    let joined;
+    let split = match object.get("Fn::GetAtt") {
+        Some(Value::String(dotted)) => split_reference(dotted),
         Some(Value::Array(parts)) => match parts.as_slice() {
+            [Value::String(resource), Value::String(attribute)] if !resource.contains('.') => {
+                split_member(resource, attribute)
+            }
             [Value::String(resource), Value::String(attribute)] => {
-                format!("{resource}.{attribute}")
+                joined = format!("{resource}.{attribute}");
+                split_reference(&joined)
             }
             _ => return,
         },
         _ => return,
     };
+    let Some(split) = split else {
+        return;
+    };
     if let Some((id, Some(attribute))) =
-        resolve_one(&dotted, path.key("Fn::GetAtt"), rewrite_to, diagnostics)
+        resolve_split(split, path.key("Fn::GetAtt"), rewrite_to, diagnostics)
     {
         object.insert(
             "Fn::GetAtt".to_owned(),
@@ -182,12 +207,11 @@ fn rewrite_sub(
 /// intrinsics.
 pub(crate) fn rewrite_depends_on(
     resource: &mut Map<String, Value>,
-    path: &TemplatePath,
+    path: Crumb<'_>,
     rewrite_to: &dyn Fn(&str, Member) -> Rewrite,
     diagnostics: &mut Diagnostics,
 ) {
-    let root = Crumb::At(path);
-    let depends_path = root.key("DependsOn");
+    let depends_path = path.key("DependsOn");
     let mut rewrite_name = |name: &mut Value, at: Crumb<'_>| {
         if let Value::String(text) = name {
             if let Some((id, None)) = resolve_one(text, at, rewrite_to, diagnostics) {
@@ -248,6 +272,7 @@ pub(crate) fn versions_named(value: &Value, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::path::TemplatePath;
     use serde_json::json;
 
     fn rewrite_to(function: &str, member: Member) -> Rewrite {
@@ -270,12 +295,8 @@ mod tests {
             "f": {"Ref": "Other.Alias"},
         });
         let mut diagnostics = Diagnostics::default();
-        rewrite(
-            &mut value,
-            &TemplatePath::root(),
-            &rewrite_to,
-            &mut diagnostics,
-        );
+        let root = TemplatePath::root();
+        rewrite(&mut value, Crumb::At(&root), &rewrite_to, &mut diagnostics);
         assert!(diagnostics.finish().is_ok());
         assert_eq!(
             value,
@@ -295,7 +316,12 @@ mod tests {
         let mut value = json!({"x": [{"Ref": "Plain.Alias"}]});
         let mut diagnostics = Diagnostics::default();
         let outputs = TemplatePath::root().key("Outputs");
-        rewrite(&mut value, &outputs, &rewrite_to, &mut diagnostics);
+        rewrite(
+            &mut value,
+            Crumb::At(&outputs),
+            &rewrite_to,
+            &mut diagnostics,
+        );
         let errors = diagnostics
             .finish()
             .expect_err("one unsatisfiable reference");

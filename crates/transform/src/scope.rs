@@ -134,7 +134,22 @@ impl<'t> Scope<'t> {
         path: &TemplatePath,
         diagnostics: &mut Diagnostics,
     ) -> Value {
-        self.resolve_with(value, path, true, diagnostics)
+        self.resolve_from(value, Crumb::At(path), diagnostics)
+    }
+
+    /// [`Scope::resolve`] from a place on the stack, for callers that would otherwise build a
+    /// path for every value they resolve.
+    pub(crate) fn resolve_from(
+        &self,
+        value: &Value,
+        path: Crumb<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Value {
+        let mut walk = Walk {
+            missing: BTreeSet::new(),
+            decide_conditions: true,
+        };
+        self.resolve_at(value, path, 0, &mut walk, diagnostics)
     }
 
     /// Like [`Scope::resolve`], but every `Fn::If` stays for CloudFormation to decide, with its
@@ -490,7 +505,7 @@ pub(crate) fn partition_for_region(region: &str) -> &'static str {
 }
 
 fn rebuild(name: &str, args: Value) -> Value {
-    let mut object = Map::new();
+    let mut object = Map::with_capacity(1);
     object.insert(name.to_owned(), args);
     Value::Object(object)
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::error::{Diagnostics, ErrorKind};
 use crate::intrinsic::{self, Intrinsic};
 use crate::lambda;
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::suggest::closest;
 
 use super::Reader;
@@ -104,10 +104,12 @@ impl Reader<'_> {
             "AfterAllowTraffic" | "AfterAllowTrafficHook" => Some("PostTraffic"),
             _ => closest(key, &HOOK_KEYS),
         });
+        // Built only if a hook is reported.
+        let at = Crumb::At(path);
         let mut hook = |key: &str| {
             hooks
                 .get(key)
-                .and_then(|value| self.hook(value, &path.key(key), diagnostics))
+                .and_then(|value| self.hook(value, at.key(key), diagnostics))
         };
         Hooks {
             pre_traffic: hook("PreTraffic"),
@@ -115,12 +117,7 @@ impl Reader<'_> {
         }
     }
 
-    fn hook(
-        &self,
-        value: &Value,
-        path: &TemplatePath,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<Hook> {
+    fn hook(&self, value: &Value, path: Crumb<'_>, diagnostics: &mut Diagnostics) -> Option<Hook> {
         match value {
             Value::Null => None,
             Value::String(_) => Some(Hook::naming(value.clone(), self.resources)),
@@ -136,11 +133,11 @@ impl Reader<'_> {
     fn not_a_hook(
         &self,
         value: &Value,
-        path: &TemplatePath,
+        path: Crumb<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<Hook> {
         diagnostics.wrong_type(
-            path.clone(),
+            path.to_path(),
             "a function name or a Ref to a function",
             value,
         );
@@ -151,7 +148,7 @@ impl Reader<'_> {
         &self,
         value: &Value,
         target: &str,
-        path: &TemplatePath,
+        path: Crumb<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Option<Hook> {
         if let Some(resource) = self.resources.get(target) {
@@ -165,7 +162,7 @@ impl Reader<'_> {
                 return Some(Hook::naming(value.clone(), self.resources));
             }
             diagnostics.error(
-                path.key("Ref"),
+                path.key("Ref").to_path(),
                 ErrorKind::invalid(format!(
                     "hook `{target}` has type {resource_type}; a hook must be a Lambda function"
                 )),
@@ -182,7 +179,7 @@ impl Reader<'_> {
             .map(String::as_str)
             .collect();
         diagnostics.error(
-            path.key("Ref"),
+            path.key("Ref").to_path(),
             ErrorKind::InvalidValue {
                 message: format!("hook `{target}` is not a function or parameter in this template"),
                 suggestion: closest(target, &functions).map(str::to_owned),

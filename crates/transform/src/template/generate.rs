@@ -120,9 +120,14 @@ fn deployment(versioned: &Versioned) -> Option<Deployment<'_>> {
         function_id: &function.id,
         preference,
         condition: condition
-            .clone()
-            .filter(|_| preference.passthrough_condition),
-        tags: function.tags.clone().filter(|_| preference.propagate_tags),
+            .as_ref()
+            .filter(|_| preference.passthrough_condition)
+            .cloned(),
+        tags: function
+            .tags
+            .as_ref()
+            .filter(|_| preference.propagate_tags)
+            .cloned(),
         version_id: Some(&versioned.version_id),
         function_condition: condition.clone(),
     })

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{ManagedFunction, Versioned};
 use crate::digest::short_digest;
 use crate::error::Diagnostics;
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::refs::{self, Member, Rewrite};
 
 pub(super) fn assign(managed: Vec<ManagedFunction>) -> Vec<Versioned> {
@@ -80,12 +80,8 @@ impl Hasher<'_> {
             // What another version's name becomes is all that matters here; the references'
             // own problems are reported when the template's are rewritten.
             let mut ignored = Diagnostics::default();
-            refs::rewrite(
-                &mut captured,
-                &TemplatePath::root(),
-                &rewrite_to,
-                &mut ignored,
-            );
+            let root = TemplatePath::root();
+            refs::rewrite(&mut captured, Crumb::At(&root), &rewrite_to, &mut ignored);
             short_digest(&captured)
         };
         let id = format!("{}Version{digest}", function.id);

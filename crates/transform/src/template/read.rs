@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{resource_type, ManagedFunction};
 use crate::error::{Diagnostics, ErrorKind};
 use crate::lambda::{self, FUNCTION_TYPE};
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::preference::{self, Reading};
 use crate::publish::{self, Attributes, Publication};
 use crate::scope::Scope;
@@ -218,14 +218,15 @@ impl Function<'_> {
         hashing: &Scope<'_>,
         diagnostics: &mut Diagnostics,
     ) -> Value {
-        let mut captured = Map::new();
+        let mut captured = Map::with_capacity(self.properties.len());
+        let properties = Crumb::At(self.path);
         for (name, value) in self.properties {
             if lambda::OWNED.contains(&name.as_str())
                 || lambda::NOT_CAPTURED_BY_VERSION.contains(&name.as_str())
             {
                 continue;
             }
-            let resolved = hashing.resolve(value, &self.path.key(name), diagnostics);
+            let resolved = hashing.resolve_from(value, properties.key(name), diagnostics);
             captured.insert(name.clone(), resolved);
         }
         if let Some(sha) = &publication.code_sha256 {

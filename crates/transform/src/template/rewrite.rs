@@ -10,9 +10,9 @@ use super::generate::Generated;
 use super::{resource_type, GeneratedResource, Versioned};
 use crate::codedeploy;
 use crate::error::{Diagnostics, ErrorKind};
-use crate::iam;
+use crate::iam::{self, RolePolicy};
 use crate::lambda::{self, FUNCTION_TYPE};
-use crate::path::TemplatePath;
+use crate::path::{Crumb, TemplatePath};
 use crate::refs::{self, Member, Rewrite};
 use crate::sam;
 use gradual_contract::MANAGED_TAG_KEY;
@@ -51,101 +51,56 @@ pub(super) fn all(
         .filter(|(_, r)| resource_type(r) == Some(FUNCTION_TYPE))
         .map(|(id, _)| id.clone())
         .collect();
-    let adopted_by_resource: BTreeMap<&str, &sam::Adopted> = adopted
-        .iter()
-        .flat_map(|a| [(a.group_id.as_str(), a), (a.alias_id.as_str(), a)])
-        .collect();
     let by_id: BTreeMap<&str, &Versioned> = versioned
         .iter()
         .map(|v| (v.function.id.as_str(), v))
         .collect();
-    let mut rebuilt = Map::new();
-    for (id, mut resource) in resources {
-        if id == codedeploy::SERVICE_ROLE_ID && has_deployments {
-            sam::narrow_service_role(&mut resource, service_role_policy.clone());
-        }
-        if let Some(adopted) = adopted_by_resource.get(id.as_str()) {
-            adopt_changes(
-                &mut resource,
-                &id,
-                adopted,
-                &hook_grants.policies_by_function,
-            );
-        }
-        if resource_type(&resource) == Some(FUNCTION_TYPE) {
-            strip_owned(&mut resource);
-        }
-        if let Some(versioned) = by_id.get(id.as_str()) {
-            apply_code_sha256(&mut resource, versioned);
-        }
-        if needs_managed_tag.contains(&id) && !tag_for_installed_hooks(&mut resource) {
-            diagnostics.warn(
-                TemplatePath::resource(&id).key("Properties").key("Tags"),
-                format!(
-                    "gradual's installed hooks may only invoke functions tagged {MANAGED_TAG_KEY}=true, and these Tags \
-                     are an intrinsic gradual can't add to: add the tag yourself"
-                ),
-            );
-        }
-        let generated = by_function.remove(&id).unwrap_or_default();
-        rebuilt.insert(id.clone(), resource);
-        for GeneratedResource {
-            id: generated_id,
-            resource,
-            asked_by,
-        } in generated
-        {
-            let blame = TemplatePath::resource(&id).key("Properties").key(asked_by);
-            insert_generated(
-                &mut rebuilt,
-                &existing,
-                generated_id,
-                resource,
-                &blame,
-                diagnostics,
-            );
-        }
-    }
-    let rewrite_to = |function: &str, member: Member| -> Rewrite {
-        match (by_id.get(function), member) {
-            (Some(v), Member::Alias) => Rewrite::To(v.function.alias_id.clone()),
-            (Some(v), Member::Version) => Rewrite::To(v.version_id.clone()),
-            // Its own error is reported already; another one here would only mislead.
-            (None, _) if broken.contains(function) => Rewrite::Keep,
-            (None, _) if lambda_functions.contains(function) => {
-                Rewrite::Error(ErrorKind::NoAutoPublishAlias {
-                    function: function.to_owned(),
-                    member: member.name(),
-                })
-            }
-            (None, _) => Rewrite::Keep,
-        }
+    // Sized once for everything it will hold: growing it rehashes every key placed so far.
+    let generated_count: usize = by_function.values().map(Vec::len).sum();
+    let mut placed = Placed {
+        resources: Map::with_capacity(
+            resources.len() + generated_count + shared.len() + hook_grants.policies.len(),
+        ),
+        existing: &existing,
     };
-    for (id, resource) in rebuilt.iter_mut() {
-        let path = TemplatePath::resource(id);
+    let own = OwnChanges {
+        adopted_by_resource: adopted
+            .iter()
+            .flat_map(|a| [(a.group_id.as_str(), a), (a.alias_id.as_str(), a)])
+            .collect(),
+        policies_by_function: &hook_grants.policies_by_function,
+        by_id: &by_id,
+        needs_managed_tag: &needs_managed_tag,
+        service_role_policy: has_deployments.then_some(&service_role_policy),
+    };
+    placed.own(resources, &own, &mut by_function, diagnostics);
+    let references = References {
+        by_id: &by_id,
+        broken,
+        lambda_functions: &lambda_functions,
+    };
+    let rewrite_to = |function: &str, member: Member| references.rewrite_to(function, member);
+    for (id, resource) in placed.resources.iter_mut() {
+        let path = Crumb::Resource(id);
         if let Value::Object(object) = resource {
-            refs::rewrite_depends_on(object, &path, &rewrite_to, diagnostics);
+            refs::rewrite_depends_on(object, path, &rewrite_to, diagnostics);
         }
-        refs::rewrite(resource, &path, &rewrite_to, diagnostics);
+        refs::rewrite(resource, path, &rewrite_to, diagnostics);
     }
-    rebuilt.extend(shared);
+    placed.resources.extend(shared);
     for (id, resource) in hook_grants.policies {
-        let hook = id.strip_suffix(iam::HOOK_POLICY_SUFFIX).unwrap_or(&id);
-        let blame = TemplatePath::resource(hook);
-        insert_generated(
-            &mut rebuilt,
-            &existing,
-            id.clone(),
-            resource,
-            &blame,
-            diagnostics,
-        );
+        let hook = id
+            .strip_suffix(iam::HOOK_POLICY_SUFFIX)
+            .unwrap_or(&id)
+            .to_owned();
+        placed.generated(id, resource, || TemplatePath::resource(&hook), diagnostics);
     }
     let outputs = outputs.map(|mut outputs| {
         let path = TemplatePath::root().key("Outputs");
-        refs::rewrite(&mut outputs, &path, &rewrite_to, diagnostics);
+        refs::rewrite(&mut outputs, Crumb::At(&path), &rewrite_to, diagnostics);
         outputs
     });
+    let rebuilt = placed.resources;
     Rewritten {
         resources: rebuilt,
         outputs,
@@ -153,26 +108,122 @@ pub(super) fn all(
     }
 }
 
-/// Adds a generated resource, unless its logical ID is already the template's or another
-/// generated resource's; then the error is reported at `blame`, the property that asked for it.
-fn insert_generated(
-    rebuilt: &mut Map<String, Value>,
-    existing: &BTreeSet<String>,
-    id: String,
-    resource: Value,
-    blame: &TemplatePath,
-    diagnostics: &mut Diagnostics,
-) {
-    if id.len() > MAX_LOGICAL_ID_LENGTH {
-        let kind = ErrorKind::LogicalIdTooLong {
-            id,
-            limit: MAX_LOGICAL_ID_LENGTH,
-        };
-        diagnostics.error(blame.clone(), kind);
-    } else if existing.contains(&id) || rebuilt.contains_key(&id) {
-        diagnostics.error(blame.clone(), ErrorKind::LogicalIdCollision(id));
-    } else {
-        rebuilt.insert(id, resource);
+/// What gradual changes on the template's own resources.
+struct OwnChanges<'a> {
+    adopted_by_resource: BTreeMap<&'a str, &'a sam::Adopted>,
+    policies_by_function: &'a BTreeMap<String, Vec<String>>,
+    by_id: &'a BTreeMap<&'a str, &'a Versioned>,
+    needs_managed_tag: &'a [String],
+    /// The generated service role's policy, when any deployment uses the role.
+    service_role_policy: Option<&'a Option<RolePolicy>>,
+}
+
+impl OwnChanges<'_> {
+    fn apply(&self, id: &str, resource: &mut Value, diagnostics: &mut Diagnostics) {
+        if let Some(policy) = self
+            .service_role_policy
+            .filter(|_| id == codedeploy::SERVICE_ROLE_ID)
+        {
+            sam::narrow_service_role(resource, policy.clone());
+        }
+        if let Some(adopted) = self.adopted_by_resource.get(id) {
+            adopt_changes(resource, id, adopted, self.policies_by_function);
+        }
+        if resource_type(resource) == Some(FUNCTION_TYPE) {
+            strip_owned(resource);
+        }
+        if let Some(versioned) = self.by_id.get(id) {
+            apply_code_sha256(resource, versioned);
+        }
+        if self.needs_managed_tag.iter().any(|f| f == id) && !tag_for_installed_hooks(resource) {
+            diagnostics.warn(
+                TemplatePath::resource(id).key("Properties").key("Tags"),
+                format!(
+                    "gradual's installed hooks may only invoke functions tagged {MANAGED_TAG_KEY}=true, and these Tags \
+                     are an intrinsic gradual can't add to: add the tag yourself"
+                ),
+            );
+        }
+    }
+}
+
+/// What `<Fn>.Alias` and `<Fn>.Version` become.
+struct References<'a> {
+    by_id: &'a BTreeMap<&'a str, &'a Versioned>,
+    broken: &'a BTreeSet<String>,
+    lambda_functions: &'a BTreeSet<String>,
+}
+
+impl References<'_> {
+    fn rewrite_to(&self, function: &str, member: Member) -> Rewrite {
+        match (self.by_id.get(function), member) {
+            (Some(v), Member::Alias) => Rewrite::To(v.function.alias_id.clone()),
+            (Some(v), Member::Version) => Rewrite::To(v.version_id.clone()),
+            // Its own error is reported already; another one here would only mislead.
+            (None, _) if self.broken.contains(function) => Rewrite::Keep,
+            (None, _) if self.lambda_functions.contains(function) => {
+                Rewrite::Error(ErrorKind::NoAutoPublishAlias {
+                    function: function.to_owned(),
+                    member: member.name(),
+                })
+            }
+            (None, _) => Rewrite::Keep,
+        }
+    }
+}
+
+/// The rebuilt resources, and the logical IDs the template already had.
+struct Placed<'a> {
+    resources: Map<String, Value>,
+    existing: &'a BTreeSet<String>,
+}
+
+impl Placed<'_> {
+    /// The template's own resources, changed, each followed by what was generated for it.
+    fn own(
+        &mut self,
+        resources: Map<String, Value>,
+        own: &OwnChanges<'_>,
+        by_function: &mut BTreeMap<String, Vec<GeneratedResource>>,
+        diagnostics: &mut Diagnostics,
+    ) {
+        for (id, mut resource) in resources {
+            own.apply(&id, &mut resource, diagnostics);
+            let generated = by_function.remove(&id).unwrap_or_default();
+            self.resources.insert(id.clone(), resource);
+            for GeneratedResource {
+                id: generated_id,
+                resource,
+                asked_by,
+            } in generated
+            {
+                let blame = || TemplatePath::resource(&id).key("Properties").key(asked_by);
+                self.generated(generated_id, resource, blame, diagnostics);
+            }
+        }
+    }
+
+    /// Adds a generated resource, unless its logical ID is already the template's or another
+    /// generated resource's; then the error is reported at `blame`, the property that asked for
+    /// it. The path is built only then: most resources never need it.
+    fn generated(
+        &mut self,
+        id: String,
+        resource: Value,
+        blame: impl FnOnce() -> TemplatePath,
+        diagnostics: &mut Diagnostics,
+    ) {
+        if id.len() > MAX_LOGICAL_ID_LENGTH {
+            let kind = ErrorKind::LogicalIdTooLong {
+                id,
+                limit: MAX_LOGICAL_ID_LENGTH,
+            };
+            diagnostics.error(blame(), kind);
+        } else if self.existing.contains(&id) || self.resources.contains_key(&id) {
+            diagnostics.error(blame(), ErrorKind::LogicalIdCollision(id));
+        } else {
+            self.resources.insert(id, resource);
+        }
     }
 }
 
