@@ -233,7 +233,10 @@ impl Hook {
         let _ = tracing::subscriber::set_global_default(gradual_logging::json_subscriber(
             std::io::stdout,
         ));
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
+            .load()
+            .await;
         self.with_config(&config).serve().await
     }
 
@@ -242,6 +245,11 @@ impl Hook {
     /// CodeDeploy reads retry throttling and 5xx a few times with a short backoff (at most 4
     /// attempts from 200 ms), on top of whatever `config` says for the other services.
     pub(crate) fn with_config(self, config: &aws_config::SdkConfig) -> Runner {
+        let config = &if config.http_client().is_some() {
+            config.clone()
+        } else {
+            config.to_builder().http_client(https_client()).build()
+        };
         let mut clients = Clients::new(config);
         clients.codedeploy = aws_sdk_codedeploy::Client::from_conf(
             aws_sdk_codedeploy::config::Builder::from(config)
@@ -258,6 +266,24 @@ impl Hook {
             after_success: self.after_success,
         }
     }
+}
+
+/// The AWS clients' HTTP client, where the configuration names none: the SDK's default client
+/// (proxy from the environment, the system's root certificates, HTTP/1.1 and HTTP/2, plain HTTP
+/// for an `http://` endpoint), with rustls on ring rather than on aws-lc, which is a few MB
+/// larger in the binary.
+fn https_client() -> aws_sdk_codedeploy::config::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, ConnectorBuilder};
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.proxy_config(ProxyConfig::from_env()).build()
+    })
 }
 
 /// A [`Hook`] with its AWS clients: what serves the events.

@@ -19,7 +19,8 @@ pub struct TestHook {
 
 impl TestHook {
     /// Binds `hook` to AWS clients built from `config`, as [`Hook::run`] does from the
-    /// environment.
+    /// environment; with the hooks' own HTTP client (rustls on ring, plain HTTP for an
+    /// `http://` endpoint) unless `config` names one.
     pub fn new(hook: Hook, config: &aws_config::SdkConfig) -> TestHook {
         TestHook {
             runner: Arc::new(hook.with_config(config)),

@@ -5,6 +5,7 @@
 mod support;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use gradual_hooks::testing::{Delivery, HookError, Invocation, Report, Status, TestHook};
 use gradual_hooks::{checks, Deployment, Hook, Phase};
 use serde_json::{json, Value};
@@ -1208,7 +1209,16 @@ async fn an_s3_revision_is_reported_unsupported() {
 #[tokio::test]
 async fn a_call_outside_the_manifest_is_caught() {
     let aws = world().await;
-    let lambda = aws_sdk_lambda::Client::new(&sdk_config(&aws).await);
+    // The workspace builds the SDK without a default HTTP client; the hooks add their own.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = sdk_config(&aws)
+        .await
+        .to_builder()
+        .http_client(https)
+        .build();
+    let lambda = aws_sdk_lambda::Client::new(&config);
     // GetFunction would hand out a code download URL: the hooks must never need it.
     let _ = lambda.get_function().function_name("api").send().await;
     let violations = aws.take_violations();
