@@ -234,7 +234,7 @@ impl Hook {
             std::io::stdout,
         ));
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(https_client())
+            .http_client(gradual_aws_http::https_client())
             .load()
             .await;
         self.with_config(&config).serve().await
@@ -248,7 +248,10 @@ impl Hook {
         let config = &if config.http_client().is_some() {
             config.clone()
         } else {
-            config.to_builder().http_client(https_client()).build()
+            config
+                .to_builder()
+                .http_client(gradual_aws_http::https_client())
+                .build()
         };
         let mut clients = Clients::new(config);
         clients.codedeploy = aws_sdk_codedeploy::Client::from_conf(
@@ -266,24 +269,6 @@ impl Hook {
             after_success: self.after_success,
         }
     }
-}
-
-/// The AWS clients' HTTP client, where the configuration names none: the SDK's default client
-/// (proxy from the environment, the system's root certificates, HTTP/1.1 and HTTP/2, plain HTTP
-/// for an `http://` endpoint), with rustls on ring rather than on aws-lc, which is a few MB
-/// larger in the binary.
-fn https_client() -> aws_sdk_codedeploy::config::SharedHttpClient {
-    use aws_smithy_http_client::{proxy::ProxyConfig, tls, ConnectorBuilder};
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.proxy_config(ProxyConfig::from_env()).build()
-    })
 }
 
 /// A [`Hook`] with its AWS clients: what serves the events.

@@ -5,7 +5,6 @@
 mod support;
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use gradual_hooks::testing::{Delivery, HookError, Invocation, Report, Status, TestHook};
 use gradual_hooks::{checks, Deployment, Hook, Phase};
 use serde_json::{json, Value};
@@ -1210,9 +1209,7 @@ async fn an_s3_revision_is_reported_unsupported() {
 async fn a_call_outside_the_manifest_is_caught() {
     let aws = world().await;
     // The workspace builds the SDK without a default HTTP client; the hooks add their own.
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    let https = gradual_aws_http::https_client();
     let config = sdk_config(&aws)
         .await
         .to_builder()

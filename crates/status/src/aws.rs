@@ -50,24 +50,6 @@ pub struct Clients {
     schedules: Arc<Mutex<BTreeMap<String, Option<Schedule>>>>,
 }
 
-/// The SDK's default HTTP client (proxy from the environment, the system's root certificates,
-/// plain HTTP for an `http://` endpoint) with rustls on ring instead of aws-lc: the workspace
-/// builds every AWS client without the SDK's `default-https-client`, so that the hook Lambdas
-/// do not link aws-lc (see the root `Cargo.toml`).
-fn https_client() -> aws_sdk_cloudformation::config::SharedHttpClient {
-    use aws_smithy_http_client::{proxy::ProxyConfig, tls, ConnectorBuilder};
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.proxy_config(ProxyConfig::from_env()).build()
-    })
-}
-
 impl Clients {
     /// Standard configuration: `--region`/`--profile` first, then the environment
     /// (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...) and the shared config files.
@@ -78,8 +60,8 @@ impl Clients {
         endpoint_url: Option<&str>,
     ) -> Result<Clients, Error> {
         use aws_sdk_cloudformation::config::ProvideCredentials as _;
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(gradual_aws_http::https_client());
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region.to_owned()));
         }
