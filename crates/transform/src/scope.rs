@@ -33,6 +33,8 @@ enum ParameterValue {
 #[derive(Clone, Debug)]
 pub(crate) struct Scope<'t> {
     parameters: BTreeMap<String, ParameterValue>,
+    /// Whether any parameter is `Missing`: only then can an `Fn::Sub` text name one.
+    any_missing: bool,
     /// Parameters declared `NoEcho`: their values must never reach the output.
     no_echo: BTreeSet<String>,
     pseudo: BTreeMap<&'static str, Value>,
@@ -68,8 +70,12 @@ impl<'t> Scope<'t> {
         pseudo.insert("AWS::AccountId", Value::from(ctx.account_id.as_str()));
         pseudo.insert("AWS::Partition", Value::from(partition));
         pseudo.insert("AWS::URLSuffix", Value::from(url_suffix));
+        let any_missing = parameters
+            .values()
+            .any(|value| *value == ParameterValue::Missing);
         Self {
             parameters,
+            any_missing,
             no_echo,
             pseudo,
             mappings: template.get("Mappings").and_then(Value::as_object),
@@ -256,6 +262,9 @@ impl<'t> Scope<'t> {
         walk: &mut Walk,
         diagnostics: &mut Diagnostics,
     ) {
+        if !self.any_missing {
+            return;
+        }
         let (text, variables) = match args {
             Value::String(text) => (text.as_str(), None),
             Value::Array(parts) => match parts.as_slice() {

@@ -23,9 +23,6 @@ use crate::smoke_test;
 pub(super) struct Generated {
     /// Each managed function's resources, in output order.
     pub by_function: BTreeMap<String, Vec<GeneratedResource>>,
-    /// Functions whose deployments run gradual's installed hooks, which may only touch
-    /// functions tagged for them.
-    pub needs_managed_tag: Vec<String>,
     /// The application, service role and deployment configs.
     pub shared: Vec<(String, Value)>,
     pub hook_grants: HookGrants,
@@ -97,11 +94,6 @@ pub(super) fn all(
         .collect();
     Generated {
         by_function,
-        needs_managed_tag: deployments
-            .iter()
-            .filter(|d| d.preference.uses_installed_hooks)
-            .map(|d| d.function_id.to_owned())
-            .collect(),
         shared: shared.resources,
         service_role_policy,
         has_deployments: !all_deployments.is_empty(),

@@ -37,7 +37,6 @@ pub(super) fn all(
 ) -> Rewritten {
     let Generated {
         mut by_function,
-        needs_managed_tag,
         shared,
         hook_grants,
         service_role_policy,
@@ -70,7 +69,6 @@ pub(super) fn all(
             .collect(),
         policies_by_function: &hook_grants.policies_by_function,
         by_id: &by_id,
-        needs_managed_tag: &needs_managed_tag,
         service_role_policy: has_deployments.then_some(&service_role_policy),
     };
     placed.own(resources, &own, &mut by_function, diagnostics);
@@ -113,7 +111,6 @@ struct OwnChanges<'a> {
     adopted_by_resource: BTreeMap<&'a str, &'a sam::Adopted>,
     policies_by_function: &'a BTreeMap<String, Vec<String>>,
     by_id: &'a BTreeMap<&'a str, &'a Versioned>,
-    needs_managed_tag: &'a [String],
     /// The generated service role's policy, when any deployment uses the role.
     service_role_policy: Option<&'a Option<RolePolicy>>,
 }
@@ -132,10 +129,15 @@ impl OwnChanges<'_> {
         if resource_type(resource) == Some(FUNCTION_TYPE) {
             strip_owned(resource);
         }
-        if let Some(versioned) = self.by_id.get(id) {
+        let versioned = self.by_id.get(id);
+        if let Some(versioned) = versioned {
             apply_code_sha256(resource, versioned);
         }
-        if self.needs_managed_tag.iter().any(|f| f == id) && !tag_for_installed_hooks(resource) {
+        // gradual's installed hooks may only touch functions tagged for them.
+        let runs_installed_hooks = versioned
+            .and_then(|v| v.function.preference.as_deref())
+            .is_some_and(|p| p.uses_installed_hooks);
+        if runs_installed_hooks && !tag_for_installed_hooks(resource) {
             diagnostics.warn(
                 TemplatePath::resource(id).key("Properties").key("Tags"),
                 format!(
