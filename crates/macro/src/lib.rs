@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use event::{MacroEvent, MalformedEvent};
-pub use logging::{log_invocation, log_subscriber};
+pub use logging::log_invocation;
 pub use message::{format_errors, MAX_ERROR_MESSAGE_CHARS};
 
 /// The macro response.

@@ -6,9 +6,6 @@ use std::time::Duration;
 
 use crate::{Invocation, Outcome};
 
-/// The subscriber the function installs: the format every gradual function logs in.
-pub use gradual_logging::json_subscriber as log_subscriber;
-
 /// One WARN line per transform warning, then the summary line.
 pub fn log_invocation(invocation: &Invocation, duration: Duration) {
     let request_id = invocation.response.request_id.as_str();
@@ -58,7 +55,7 @@ mod tests {
 
     fn capture(run: impl FnOnce()) -> CapturedLines {
         let captured = CapturedLines::default();
-        tracing::subscriber::with_default(log_subscriber(captured.clone()), run);
+        tracing::subscriber::with_default(gradual_logging::json_subscriber(captured.clone()), run);
         captured
     }
 

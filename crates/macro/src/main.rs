@@ -18,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // One invocation at a time per execution environment, so one thread is enough.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing::subscriber::set_global_default(gradual_macro::log_subscriber(std::io::stdout))?;
+    tracing::subscriber::set_global_default(gradual_logging::json_subscriber(std::io::stdout))?;
     let settings = Settings::from_vars(|key| std::env::var(key).ok());
     let settings = &settings;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
