@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 /// The lifecycle event a hook serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// Runs before any traffic reaches the target version.
     BeforeAllowTraffic,
@@ -38,7 +38,7 @@ impl std::fmt::Display for Phase {
 }
 
 /// The Lambda function whose traffic the deployment shifts.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetFunction {
     /// The function name (or ARN) exactly as the AppSpec gives it.
     pub name: String,
